@@ -1,0 +1,921 @@
+/**
+ * The WebSocket connection, compatible with the `ws` package's `WebSocket`: the same constructor,
+ * methods, events and properties, so code written for `ws` runs unchanged. Both sides use it: a
+ * server makes one per accepted connection, a client makes one with `new WebSocket(url)`.
+ *
+ * Hot-path design: no stream object between the socket and the parser; frames are written into
+ * one buffer per connection and flushed once per input chunk (or once per tick for sends made
+ * outside a read), so a burst of messages costs one socket write.
+ * @module
+ */
+import { EventEmitter } from 'node:events';
+import type { ClientRequest, IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { CloseCode, Defaults, Opcode } from '../protocol/constants.js';
+import { type ProtocolError, UsageError } from '../protocol/errors.js';
+import {
+  checkControlPayload,
+  encodeClosePayload,
+  headerSize,
+  randomMask,
+  writeHeader,
+} from '../protocol/frame.js';
+import { applyMask } from '../protocol/mask.js';
+import { Receiver, type ReceiverHandler } from '../protocol/receiver.js';
+import { connect } from './client.js';
+import type { PerMessageDeflate } from './deflate.js';
+import type { ClientOptions } from './options.js';
+
+/** How binary messages are handed to `message` listeners. */
+export type BinaryType = 'nodebuffer' | 'arraybuffer' | 'fragments';
+
+/** The data of a `message` event: a Buffer, an ArrayBuffer or an array of Buffers, per `binaryType`. */
+export type RawData = Buffer | ArrayBuffer | Buffer[];
+
+/** What `send` accepts. */
+export type SendData = string | Buffer | ArrayBuffer | ArrayBufferView | number | readonly Buffer[];
+
+/** Called once the data was handed to the operating system, or with the error that prevented it. */
+export type SendCallback = (error?: Error | null) => void;
+
+/** Options of one `send`. */
+export interface SendOptions {
+  /** Binary (true) or text frame. Default: binary unless `data` is a string. */
+  binary?: boolean;
+  /** Compress when permessage-deflate is in force and the message reaches the threshold. Default true. */
+  compress?: boolean;
+  /** Whether this is the last fragment of the message. Default true. */
+  fin?: boolean;
+  /** Mask the frame. Default: true for clients, false for servers. */
+  mask?: boolean;
+}
+
+/** What the server (or client code) hands a WebSocket when its handshake is complete. */
+export interface SocketSettings {
+  maxPayload: number;
+  maxFragments: number;
+  skipUTF8Validation: boolean;
+  autoPong: boolean;
+  closeTimeout: number;
+  deflate: PerMessageDeflate | null;
+}
+
+const kWebSocket = Symbol('parley.websocket');
+type Attached = Duplex & { [kWebSocket]?: WebSocket };
+
+const EMPTY = Buffer.alloc(0);
+/** Frames up to this size are copied into one pooled buffer with their header; larger ones are not copied. */
+const COPY_LIMIT = 16 * 1024;
+/** Output up to this size is joined into one buffer before the write. */
+const JOIN_LIMIT = 64 * 1024;
+
+const READY_STATES = ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'] as const;
+
+// Connections with output waiting for the end of the tick.
+/** Scratch for the masking key of the frame being written (used at once, never held). */
+const maskKey = new Uint8Array(4);
+let flushQueue: WebSocket[] = [];
+let flushScheduled = false;
+
+type Listener = (...args: unknown[]) => void;
+type EventHandler = ((event: WebSocketEvent) => void) | { handleEvent(event: WebSocketEvent): void };
+
+/** The event object given to `addEventListener` and `on<event>` listeners (as `ws` gives them). */
+export interface WebSocketEvent {
+  readonly type: string;
+  readonly target: WebSocket;
+  readonly data?: unknown;
+  readonly code?: number;
+  readonly reason?: string;
+  readonly wasClean?: boolean;
+  readonly error?: unknown;
+  readonly message?: string;
+}
+
+const kOnAttribute = Symbol('parley.onAttribute');
+const kHandler = Symbol('parley.handler');
+type WrappedListener = Listener & { [kOnAttribute]?: boolean; [kHandler]?: EventHandler };
+
+/** Listener signatures of the `WebSocket` events, as `@types/ws` declares them. */
+export interface WebSocketEventListeners {
+  open: (this: WebSocket) => void;
+  message: (this: WebSocket, data: RawData, isBinary: boolean) => void;
+  close: (this: WebSocket, code: number, reason: Buffer) => void;
+  error: (this: WebSocket, error: Error) => void;
+  ping: (this: WebSocket, data: Buffer) => void;
+  pong: (this: WebSocket, data: Buffer) => void;
+  drain: (this: WebSocket) => void;
+  upgrade: (this: WebSocket, response: IncomingMessage) => void;
+  'unexpected-response': (this: WebSocket, request: ClientRequest, response: IncomingMessage) => void;
+  redirect: (this: WebSocket, url: string, request: ClientRequest) => void;
+}
+
+// Typed listeners for the known events (declaration merging with the class below); any other
+// event name falls through to EventEmitter's own signature.
+export interface WebSocket {
+  on<K extends keyof WebSocketEventListeners>(event: K, listener: WebSocketEventListeners[K]): this;
+  on(event: string | symbol, listener: (...args: never[]) => void): this;
+  once<K extends keyof WebSocketEventListeners>(event: K, listener: WebSocketEventListeners[K]): this;
+  once(event: string | symbol, listener: (...args: never[]) => void): this;
+  off<K extends keyof WebSocketEventListeners>(event: K, listener: WebSocketEventListeners[K]): this;
+  off(event: string | symbol, listener: (...args: never[]) => void): this;
+  addListener<K extends keyof WebSocketEventListeners>(event: K, listener: WebSocketEventListeners[K]): this;
+  addListener(event: string | symbol, listener: (...args: never[]) => void): this;
+}
+
+/**
+ * A WebSocket connection. Events: `open`, `message(data, isBinary)`, `close(code, reason)`,
+ * `error(err)`, `ping(data)`, `pong(data)`, `drain`; on clients also `upgrade(res)`,
+ * `unexpected-response(req, res)` and `redirect(url, req)`.
+ *
+ * Unlike `ws`, an `error` with no listener is not thrown: the failure still shows in the `close`
+ * event's code, and the peer cannot crash the process.
+ */
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: see the interface above
+export class WebSocket extends EventEmitter implements ReceiverHandler {
+  static readonly CONNECTING = 0;
+  static readonly OPEN = 1;
+  static readonly CLOSING = 2;
+  static readonly CLOSED = 3;
+  readonly CONNECTING = 0;
+  readonly OPEN = 1;
+  readonly CLOSING = 2;
+  readonly CLOSED = 3;
+
+  #readyState = 0;
+  #isServer = true;
+  #socket: Attached | null = null;
+  #receiver: Receiver | null = null;
+  #settings: SocketSettings | null = null;
+  #binaryType: BinaryType = 'nodebuffer';
+  #url = '';
+  #protocol = '';
+  #extensions = '';
+  #paused = false;
+
+  // Output not yet handed to the socket.
+  #out: Buffer[] | null = null;
+  #outLength = 0;
+  #outCallbacks: SendCallback[] | null = null;
+  #reading = false;
+  #flushQueued = false;
+  /** Sends waiting for a compression in flight, in order. */
+  #queue: Array<() => boolean> | null = null;
+  #busy = false;
+  /** Opcode of a message being sent in fragments (`fin: false`), 0 if none. */
+  #fragmentOpcode = 0;
+  #fragmentCompressed = false;
+  /** Bytes of sends made after the connection left OPEN, as the WHATWG API counts them. */
+  #lateBytes = 0;
+
+  // The closing handshake.
+  #closeFrameSent = false;
+  #closeFrameReceived = false;
+  #closeCode: number = CloseCode.Abnormal;
+  #closeReason: Buffer = EMPTY;
+  #closeTimer: NodeJS.Timeout | null = null;
+  #errorEmitted = false;
+
+  // The heartbeat.
+  #awaitingPong = false;
+  #pingSentAt = 0;
+  #heartbeatTimer: NodeJS.Timeout | null = null;
+
+  /** @internal The client's handshake request while CONNECTING. */
+  _request: ClientRequest | null = null;
+
+  /**
+   * Opens a client connection to `address` (`ws:`, `wss:`, `http:`, `https:` or
+   * `ws+unix:/path/to.sock:/request-path`). Throws a `SyntaxError` for a URL it cannot use.
+   * Servers make their connections internally (pass `null`).
+   */
+  constructor(
+    address: string | URL | null,
+    protocols?: string | string[] | ClientOptions,
+    options?: ClientOptions,
+  ) {
+    super();
+    if (address === null) return;
+    this.#isServer = false;
+    let protocolList: string[] = [];
+    let opts = options;
+    if (typeof protocols === 'string') protocolList = [protocols];
+    else if (Array.isArray(protocols)) protocolList = protocols;
+    else if (protocols !== undefined && protocols !== null) opts = protocols;
+    this.#url = connect(this, address, protocolList, opts ?? {});
+  }
+
+  /** The connection's state: CONNECTING (0), OPEN (1), CLOSING (2) or CLOSED (3). */
+  get readyState(): number {
+    return this.#readyState;
+  }
+
+  /** The URL the client connected to (the last one, after redirects); '' on the server side. */
+  get url(): string {
+    return this.#url;
+  }
+
+  /** The subprotocol the server selected, or ''. */
+  get protocol(): string {
+    return this.#protocol;
+  }
+
+  /** The negotiated extensions as the Sec-WebSocket-Extensions header value, or ''. */
+  get extensions(): string {
+    return this.#extensions;
+  }
+
+  /** Whether `pause()` is in effect. */
+  get isPaused(): boolean {
+    return this.#paused;
+  }
+
+  /**
+   * How binary messages are delivered: 'nodebuffer' (default), 'arraybuffer' (a copy), or
+   * 'fragments' (an array of the frames' payloads). Other values are ignored.
+   */
+  get binaryType(): BinaryType {
+    return this.#binaryType;
+  }
+
+  set binaryType(type: BinaryType) {
+    if (type !== 'nodebuffer' && type !== 'arraybuffer' && type !== 'fragments') return;
+    this.#binaryType = type;
+    if (this.#receiver !== null) this.#receiver.fragments = type === 'fragments';
+  }
+
+  /** Bytes accepted by `send` and not yet handed to the operating system. */
+  get bufferedAmount(): number {
+    const socket = this.#socket;
+    return this.#outLength + this.#lateBytes + (socket === null ? 0 : socket.writableLength);
+  }
+
+  /**
+   * @internal Takes over `socket` once the opening handshake is complete; `head` is what
+   * arrived after the handshake.
+   */
+  setSocket(
+    socket: Duplex,
+    head: Buffer,
+    settings: SocketSettings,
+    protocol: string,
+    extensions: string,
+  ): void {
+    const attached = socket as Attached;
+    attached[kWebSocket] = this;
+    this.#socket = attached;
+    this.#settings = settings;
+    this.#protocol = protocol;
+    this.#extensions = extensions;
+    const net = socket as Duplex & { setNoDelay?: (v: boolean) => void; setTimeout?: (ms: number) => void };
+    net.setTimeout?.(0);
+    net.setNoDelay?.(true);
+    if (head.length > 0) socket.unshift(head);
+    socket.on('data', onSocketData);
+    socket.on('end', onSocketEnd);
+    socket.on('close', onSocketClose);
+    socket.on('error', onSocketError);
+    socket.on('drain', onSocketDrain);
+    this.#readyState = WebSocket.OPEN;
+  }
+
+  #getReceiver(): Receiver {
+    const settings = this.#settings as SocketSettings;
+    const receiver = new Receiver(this, {
+      isServer: this.#isServer,
+      maxPayload: settings.maxPayload,
+      maxFragments: settings.maxFragments,
+      compression: settings.deflate !== null,
+      skipUtf8Validation: settings.skipUTF8Validation,
+    });
+    receiver.fragments = this.#binaryType === 'fragments';
+    if (this.#paused) receiver.pause();
+    this.#receiver = receiver;
+    return receiver;
+  }
+
+  /** @internal Input from the socket. */
+  _onData(chunk: Buffer): void {
+    this.#reading = true;
+    (this.#receiver ?? this.#getReceiver()).push(chunk);
+    this.#reading = false;
+    if (this.#out !== null) this.#flush();
+  }
+
+  // --- ReceiverHandler -----------------------------------------------------------------------
+
+  /** @internal */
+  onMessage(data: Buffer | Buffer[], isBinary: boolean): void {
+    if (!isBinary || this.#binaryType === 'nodebuffer') {
+      this.emit('message', Array.isArray(data) ? Buffer.concat(data) : data, isBinary);
+    } else if (this.#binaryType === 'arraybuffer') {
+      const buf = Array.isArray(data) ? Buffer.concat(data) : data;
+      this.emit('message', buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length), true);
+    } else {
+      this.emit('message', Array.isArray(data) ? data : [data], true);
+    }
+  }
+
+  /** @internal */
+  onPing(data: Buffer): void {
+    if ((this.#settings as SocketSettings).autoPong && this.#readyState === WebSocket.OPEN) {
+      this.#sendControl(Opcode.Pong, data, undefined);
+    }
+    this.emit('ping', data);
+  }
+
+  /** @internal */
+  onPong(data: Buffer): void {
+    this.#awaitingPong = false;
+    this.emit('pong', data);
+  }
+
+  /** @internal */
+  onClose(code: number, reason: Buffer): void {
+    this.#closeFrameReceived = true;
+    this.#closeCode = code;
+    this.#closeReason = reason;
+    if (this.#readyState === WebSocket.OPEN) {
+      // Echo the code (section 5.5.1); 1005 means the peer sent none, so neither do we.
+      this.#startClose(code === CloseCode.NoStatusReceived ? EMPTY : encodeClosePayload(code, reason));
+    } else {
+      this.#afterCloseFrames();
+    }
+  }
+
+  /** @internal */
+  onError(error: ProtocolError): void {
+    // Fail the connection (section 7.1.7): our close frame with the code, then close TCP.
+    this.#closeCode = error.closeCode;
+    if (this.#readyState === WebSocket.OPEN) {
+      this.#startClose(encodeClosePayload(error.closeCode));
+    }
+    this.#endAfterWrites();
+    this.#emitError(error);
+  }
+
+  /** @internal */
+  onCompressedMessage(parts: Buffer[], isBinary: boolean): void {
+    const deflate = (this.#settings as SocketSettings).deflate as PerMessageDeflate;
+    deflate.decompress(parts, (error, data) => {
+      const receiver = this.#receiver as Receiver;
+      if (error !== null) receiver.fail(error);
+      else receiver.inflated(data, isBinary);
+      if (this.#out !== null) this.#flush();
+    });
+  }
+
+  // --- Sending -------------------------------------------------------------------------------
+
+  /**
+   * Sends a message (or, with `fin: false`, a fragment of one). Strings are sent as text, the
+   * rest as binary, unless `options.binary` says otherwise. Throws while CONNECTING; after the
+   * connection left OPEN the callback gets an error. Returns false when the output buffered for
+   * this connection passes the socket's high-water mark: wait for `drain` before sending more.
+   */
+  send(data: SendData, options?: SendOptions | SendCallback, callback?: SendCallback): boolean {
+    let cb = callback;
+    let opts: SendOptions | undefined;
+    if (typeof options === 'function') cb = options;
+    else opts = options;
+    if (this.#readyState === WebSocket.CONNECTING) {
+      throw new Error('WebSocket is not open: readyState 0 (CONNECTING)');
+    }
+    const payload = toBuffer(data);
+    if (this.#readyState !== WebSocket.OPEN) {
+      this.#sendAfterClose(payload, cb);
+      return false;
+    }
+    const binary = opts?.binary ?? typeof data !== 'string';
+    const fin = opts?.fin ?? true;
+    const mask = opts?.mask ?? !this.#isServer;
+    let opcode: number = binary ? Opcode.Binary : Opcode.Text;
+    const first = this.#fragmentOpcode === 0;
+    if (!first) opcode = Opcode.Continuation;
+    const deflate = (this.#settings as SocketSettings).deflate;
+    let compress = false;
+    if (deflate !== null && opts?.compress !== false) {
+      compress = first ? payload.length >= deflate.threshold || !fin : this.#fragmentCompressed;
+    }
+    if (first) {
+      this.#fragmentCompressed = compress;
+      if (!fin) this.#fragmentOpcode = opcode;
+    }
+    if (fin) this.#fragmentOpcode = 0;
+
+    if (compress) {
+      this.#run(() => {
+        (deflate as PerMessageDeflate).compress(payload, fin, (error, out) => {
+          if (error !== null) {
+            cb?.(error);
+          } else if (this.#socket !== null && !this.#closeFrameSent) {
+            this.#frame(opcode, out, fin, first, mask, cb);
+          } else {
+            cb?.(new Error('WebSocket is not open'));
+          }
+          this.#resumeQueue();
+        });
+        return true;
+      });
+    } else if (!this.#busy) {
+      this.#frame(opcode, payload, fin, false, mask, cb);
+    } else {
+      this.#run(() => {
+        this.#frame(opcode, payload, fin, false, mask, cb);
+        return false;
+      });
+    }
+    const socket = this.#socket;
+    return socket === null || this.#outLength + socket.writableLength < socket.writableHighWaterMark;
+  }
+
+  /** @internal The connection's permessage-deflate, if negotiated. */
+  get _deflate(): PerMessageDeflate | null {
+    return this.#settings?.deflate ?? null;
+  }
+
+  /**
+   * @internal Writes a frame prepared for many connections (a broadcast). `compressed` frames
+   * were made with a fresh context, so this connection's compressor starts afresh after it.
+   */
+  _sendPrepared(frame: Buffer, compressed: boolean, payload: Buffer, opcode: number): void {
+    if (this.#isServer === false || this.#fragmentOpcode !== 0) {
+      // Clients mask every frame, and a fragmented message may not be interleaved: send normally.
+      this.send(payload, { binary: opcode === Opcode.Binary });
+      return;
+    }
+    const job = (): boolean => {
+      if (compressed) this._deflate?.resetDeflate();
+      this.#push(frame, undefined);
+      return false;
+    };
+    if (!this.#busy) job();
+    else this.#run(job);
+  }
+
+  /** Sends a ping (payload at most 125 bytes). Throws while CONNECTING. */
+  ping(data?: SendData, mask?: boolean | SendCallback, callback?: SendCallback): void {
+    this.#control(Opcode.Ping, data, mask, callback);
+  }
+
+  /** Sends a pong (payload at most 125 bytes); an unsolicited pong is a one-way heartbeat. */
+  pong(data?: SendData, mask?: boolean | SendCallback, callback?: SendCallback): void {
+    this.#control(Opcode.Pong, data, mask, callback);
+  }
+
+  #control(
+    opcode: number,
+    data: SendData | undefined,
+    mask: boolean | SendCallback | undefined,
+    cb?: SendCallback,
+  ): void {
+    const callback = typeof mask === 'function' ? mask : cb;
+    if (this.#readyState === WebSocket.CONNECTING) {
+      throw new Error('WebSocket is not open: readyState 0 (CONNECTING)');
+    }
+    const payload = data === undefined ? EMPTY : toBuffer(data);
+    checkControlPayload(payload);
+    if (this.#readyState !== WebSocket.OPEN) {
+      this.#sendAfterClose(payload, callback);
+      return;
+    }
+    this.#sendControl(opcode, payload, callback);
+  }
+
+  #sendControl(opcode: number, payload: Buffer, cb: SendCallback | undefined): void {
+    const mask = !this.#isServer;
+    if (!this.#busy) this.#frame(opcode, payload, true, false, mask, cb);
+    else {
+      this.#run(() => {
+        this.#frame(opcode, payload, true, false, mask, cb);
+        return false;
+      });
+    }
+  }
+
+  #sendAfterClose(payload: Buffer, cb: SendCallback | undefined): void {
+    this.#lateBytes += payload.length;
+    if (cb !== undefined) {
+      const error = new Error(
+        `WebSocket is not open: readyState ${this.#readyState} (${READY_STATES[this.#readyState]})`,
+      );
+      process.nextTick(cb, error);
+    }
+  }
+
+  /** Runs `job` now, or after the jobs ahead of it; a job returns true when it finishes later. */
+  #run(job: () => boolean): void {
+    if (this.#busy) (this.#queue ??= []).push(job);
+    else this.#busy = job();
+  }
+
+  #resumeQueue(): void {
+    this.#busy = false;
+    const queue = this.#queue;
+    while (queue !== null && queue.length > 0) {
+      if ((queue.shift() as () => boolean)()) {
+        this.#busy = true;
+        return;
+      }
+    }
+    this.#queue = null;
+    if (this.#out !== null) this.#schedule();
+  }
+
+  /** Frames `payload` into the output. */
+  #frame(
+    opcode: number,
+    payload: Buffer,
+    fin: boolean,
+    rsv1: boolean,
+    mask: boolean,
+    cb: SendCallback | undefined,
+  ): void {
+    const key = mask ? randomMask(maskKey) : null;
+    const length = payload.length;
+    const size = headerSize(length, mask);
+    if (length <= COPY_LIMIT) {
+      const frame = Buffer.allocUnsafe(size + length);
+      writeHeader(frame, 0, opcode, length, fin, rsv1, key);
+      frame.set(payload, size);
+      if (key !== null) applyMask(frame, key, size, frame.length);
+      this.#push(frame, cb);
+    } else {
+      const header = Buffer.allocUnsafe(size);
+      writeHeader(header, 0, opcode, length, fin, rsv1, key);
+      let body = payload;
+      if (key !== null) {
+        body = Buffer.allocUnsafe(length);
+        body.set(payload);
+        applyMask(body, key);
+      }
+      this.#push(header, undefined);
+      this.#push(body, cb);
+    }
+  }
+
+  #push(buf: Buffer, cb: SendCallback | undefined): void {
+    if (this.#out === null) this.#out = [buf];
+    else this.#out.push(buf);
+    this.#outLength += buf.length;
+    if (cb !== undefined) (this.#outCallbacks ??= []).push(cb);
+    if (!this.#reading) this.#schedule();
+  }
+
+  #schedule(): void {
+    if (this.#flushQueued) return;
+    this.#flushQueued = true;
+    flushQueue.push(this);
+    if (!flushScheduled) {
+      flushScheduled = true;
+      process.nextTick(flushAll);
+    }
+  }
+
+  /** @internal Hands the output to the socket in one write when it is small. */
+  _flush(): void {
+    this.#flushQueued = false;
+    this.#flush();
+  }
+
+  #flush(): void {
+    const out = this.#out;
+    if (out === null) return;
+    const callbacks = this.#outCallbacks;
+    const length = this.#outLength;
+    this.#out = null;
+    this.#outCallbacks = null;
+    this.#outLength = 0;
+    const socket = this.#socket;
+    let done: SendCallback | undefined;
+    if (callbacks !== null) {
+      done =
+        callbacks.length === 1
+          ? callbacks[0]
+          : (error) => {
+              for (const cb of callbacks) cb(error);
+            };
+    }
+    if (socket === null || socket.destroyed || !socket.writable) {
+      if (done !== undefined) process.nextTick(done, new Error('WebSocket is not open'));
+      return;
+    }
+    if (out.length === 1) socket.write(out[0], done);
+    else if (length <= JOIN_LIMIT) socket.write(Buffer.concat(out, length), done);
+    else {
+      const cork = (socket as Duplex & { cork(): void; uncork(): void }).cork !== undefined;
+      if (cork) socket.cork();
+      const last = out.length - 1;
+      for (let i = 0; i < last; i++) socket.write(out[i]);
+      socket.write(out[last], done);
+      if (cork) socket.uncork();
+    }
+  }
+
+  // --- Closing -------------------------------------------------------------------------------
+
+  /**
+   * Starts the closing handshake with `code` (1000, 1001-1003, 1007-1014 or 3000-4999) and a
+   * reason of at most 123 UTF-8 bytes; `close()` sends a close frame with no code. While
+   * CONNECTING it aborts the handshake. Throws a {@link UsageError} for an invalid code or reason.
+   */
+  close(code?: number, reason?: string | Buffer): void {
+    if (this.#readyState === WebSocket.CLOSED) return;
+    if (this.#readyState === WebSocket.CONNECTING) {
+      this.abortHandshake(new Error('WebSocket was closed before the connection was established'));
+      return;
+    }
+    if (this.#readyState === WebSocket.CLOSING) {
+      if (this.#closeFrameSent && this.#closeFrameReceived) this.#endAfterWrites();
+      return;
+    }
+    this.#startClose(encodeClosePayload(code, reason));
+  }
+
+  #startClose(payload: Buffer): void {
+    this.#readyState = WebSocket.CLOSING;
+    this.#stopHeartbeat();
+    this.#run(() => {
+      this.#frame(Opcode.Close, payload, true, false, !this.#isServer, undefined);
+      this.#closeFrameSent = true;
+      this.#afterCloseFrames();
+      return false;
+    });
+    const timeout = this.#settings?.closeTimeout ?? Defaults.closeTimeout;
+    this.#closeTimer ??= setTimeout(() => this.#socket?.destroy(), timeout);
+  }
+
+  /** Both close frames are through: the server closes TCP (section 7.1.1); a client waits for it. */
+  #afterCloseFrames(): void {
+    if (this.#closeFrameSent && this.#closeFrameReceived && this.#isServer) this.#endAfterWrites();
+  }
+
+  #endAfterWrites(): void {
+    const socket = this.#socket;
+    if (socket === null) return;
+    this.#flush();
+    socket.end();
+  }
+
+  /**
+   * Destroys the connection at once, without the closing handshake (the peer sees 1006).
+   * While CONNECTING it aborts the handshake.
+   */
+  terminate(): void {
+    if (this.#readyState === WebSocket.CLOSED) return;
+    if (this.#readyState === WebSocket.CONNECTING) {
+      this.abortHandshake(new Error('WebSocket was closed before the connection was established'));
+      return;
+    }
+    this.#readyState = WebSocket.CLOSING;
+    this.#flush();
+    this.#socket?.destroy();
+  }
+
+  /** Stops reading from the socket (and delivering messages) until `resume()`. */
+  pause(): void {
+    if (this.#readyState === WebSocket.CONNECTING || this.#readyState === WebSocket.CLOSED) return;
+    this.#paused = true;
+    this.#receiver?.pause();
+    this.#socket?.pause();
+  }
+
+  /** Resumes reading after `pause()`. */
+  resume(): void {
+    if (this.#readyState === WebSocket.CONNECTING || this.#readyState === WebSocket.CLOSED) return;
+    this.#paused = false;
+    this.#socket?.resume();
+    this.#reading = true;
+    this.#receiver?.resume();
+    this.#reading = false;
+    if (this.#out !== null) this.#flush();
+  }
+
+  /** @internal The socket closed: the connection is over. */
+  _onSocketClose(): void {
+    this.#readyState = WebSocket.CLOSED;
+    if (this.#closeTimer !== null) clearTimeout(this.#closeTimer);
+    this.#closeTimer = null;
+    this.#stopHeartbeat();
+    (this.#settings as SocketSettings).deflate?.close();
+    if (this.#outCallbacks !== null) {
+      const error = new Error('WebSocket is not open');
+      for (const cb of this.#outCallbacks) process.nextTick(cb, error);
+    }
+    this.#out = null;
+    this.#outCallbacks = null;
+    this.#outLength = 0;
+    this.#queue = null;
+    this.emit('close', this.#closeCode, this.#closeReason);
+  }
+
+  /** @internal The peer ended its side of TCP. */
+  _onSocketEnd(): void {
+    this.#readyState = WebSocket.CLOSING;
+    this.#endAfterWrites();
+  }
+
+  /** @internal Client side: the handshake failed or was aborted. Emits `error`, then `close` (1006). */
+  abortHandshake(error: Error): void {
+    if (this.#readyState === WebSocket.CLOSED) return;
+    this.#readyState = WebSocket.CLOSING;
+    const request = this._request;
+    this._request = null;
+    if (request !== null) {
+      request.destroy();
+      request.on('error', noop);
+    }
+    this.#socket?.destroy();
+    this.#emitError(error);
+    this.#readyState = WebSocket.CLOSED;
+    this.emit('close', CloseCode.Abnormal, EMPTY);
+  }
+
+  #emitError(error: Error): void {
+    if (this.#errorEmitted) return;
+    this.#errorEmitted = true;
+    if (this.listenerCount('error') > 0) this.emit('error', error);
+  }
+
+  /** @internal Client side: the handshake succeeded. */
+  _opened(url: string): void {
+    this.#url = url;
+    this._request = null;
+    this.emit('open');
+  }
+
+  // --- Heartbeat ---------------------------------------------------------------------------
+
+  /**
+   * @internal One beat of the heartbeat: terminate if the last ping went unanswered for
+   * `timeout` ms, else ping. Returns false once the connection is over.
+   */
+  _heartbeat(now: number, timeout: number): boolean {
+    if (this.#readyState !== WebSocket.OPEN) return this.#readyState !== WebSocket.CLOSED;
+    if (this.#awaitingPong) {
+      if (now - this.#pingSentAt >= timeout) this.terminate();
+      return true;
+    }
+    this.#awaitingPong = true;
+    this.#pingSentAt = now;
+    this.#sendControl(Opcode.Ping, EMPTY, undefined);
+    return true;
+  }
+
+  /** @internal Client side: beat every `interval` ms until the connection closes. */
+  _startHeartbeat(interval: number, timeout: number): void {
+    const tick = Math.max(1, Math.min(interval, timeout));
+    this.#heartbeatTimer = setInterval(() => this._heartbeat(Date.now(), timeout), tick);
+    this.#heartbeatTimer.unref();
+  }
+
+  #stopHeartbeat(): void {
+    if (this.#heartbeatTimer !== null) clearInterval(this.#heartbeatTimer);
+    this.#heartbeatTimer = null;
+  }
+
+  // --- EventTarget-style listeners (as `ws` offers them) ------------------------------------
+
+  /** Adds `handler` for `type` ('open', 'message', 'close' or 'error') with a DOM-like event. */
+  addEventListener(type: string, handler: EventHandler, options?: { once?: boolean }): void {
+    this.#addEventListener(type, handler, options?.once === true, false);
+  }
+
+  /** Removes a handler added with `addEventListener`. */
+  removeEventListener(type: string, handler: EventHandler): void {
+    for (const listener of this.listeners(type) as WrappedListener[]) {
+      if (listener[kHandler] === handler && !listener[kOnAttribute]) {
+        this.removeListener(type, listener);
+        return;
+      }
+    }
+  }
+
+  #addEventListener(type: string, handler: EventHandler, once: boolean, attribute: boolean): void {
+    for (const listener of this.listeners(type) as WrappedListener[]) {
+      if (!attribute && listener[kHandler] === handler && !listener[kOnAttribute]) return;
+    }
+    const call = (event: WebSocketEvent): void => {
+      if (typeof handler === 'function') handler.call(this, event);
+      else handler.handleEvent(event);
+    };
+    let wrapped: WrappedListener;
+    if (type === 'message') {
+      wrapped = (data, isBinary) =>
+        call({ type, target: this, data: isBinary ? data : (data as Buffer).toString() });
+    } else if (type === 'close') {
+      wrapped = (code, reason) =>
+        call({
+          type,
+          target: this,
+          code: code as number,
+          reason: (reason as Buffer).toString(),
+          wasClean: this.#closeFrameReceived && this.#closeFrameSent,
+        });
+    } else if (type === 'error') {
+      wrapped = (error) => call({ type, target: this, error, message: (error as Error).message });
+    } else {
+      wrapped = () => call({ type, target: this });
+    }
+    wrapped[kHandler] = handler;
+    wrapped[kOnAttribute] = attribute;
+    if (once) this.once(type, wrapped);
+    else this.on(type, wrapped);
+  }
+
+  #getAttribute(type: string): EventHandler | null {
+    for (const listener of this.listeners(type) as WrappedListener[]) {
+      if (listener[kOnAttribute]) return listener[kHandler] ?? null;
+    }
+    return null;
+  }
+
+  #setAttribute(type: string, handler: EventHandler | null): void {
+    for (const listener of this.listeners(type) as WrappedListener[]) {
+      if (listener[kOnAttribute]) {
+        this.removeListener(type, listener);
+        break;
+      }
+    }
+    if (typeof handler === 'function') this.#addEventListener(type, handler, false, true);
+  }
+
+  get onopen(): EventHandler | null {
+    return this.#getAttribute('open');
+  }
+  set onopen(handler: EventHandler | null) {
+    this.#setAttribute('open', handler);
+  }
+  get onmessage(): EventHandler | null {
+    return this.#getAttribute('message');
+  }
+  set onmessage(handler: EventHandler | null) {
+    this.#setAttribute('message', handler);
+  }
+  get onclose(): EventHandler | null {
+    return this.#getAttribute('close');
+  }
+  set onclose(handler: EventHandler | null) {
+    this.#setAttribute('close', handler);
+  }
+  get onerror(): EventHandler | null {
+    return this.#getAttribute('error');
+  }
+  set onerror(handler: EventHandler | null) {
+    this.#setAttribute('error', handler);
+  }
+
+  /** @internal */
+  static _flushAll(): void {
+    flushAll();
+  }
+}
+
+/** Whether `ws` was given a response by a server that speaks the WebSocket protocol. */
+export type UpgradeResponse = IncomingMessage;
+
+function flushAll(): void {
+  const queue = flushQueue;
+  flushQueue = [];
+  flushScheduled = false;
+  for (const ws of queue) ws._flush();
+}
+
+function noop(): void {}
+
+/** @internal The bytes `send` sends for `data`. */
+export function toBuffer(data: SendData): Buffer {
+  if (typeof data === 'string') return Buffer.from(data);
+  if (Buffer.isBuffer(data)) return data;
+  if (typeof data === 'number') return Buffer.from(String(data));
+  if (data instanceof ArrayBuffer) return Buffer.from(data);
+  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  // The fragments of a message received with binaryType 'fragments': sent as one message.
+  if (Array.isArray(data) && data.every((part) => Buffer.isBuffer(part))) return Buffer.concat(data);
+  throw new UsageError(
+    'ERR_INVALID_DATA',
+    'data must be a string, Buffer, ArrayBuffer, ArrayBufferView or an array of Buffers',
+  );
+}
+
+function onSocketData(this: Attached, chunk: Buffer): void {
+  (this[kWebSocket] as WebSocket)._onData(chunk);
+}
+
+function onSocketEnd(this: Attached): void {
+  (this[kWebSocket] as WebSocket)._onSocketEnd();
+}
+
+function onSocketClose(this: Attached): void {
+  (this[kWebSocket] as WebSocket)._onSocketClose();
+}
+
+function onSocketError(this: Attached): void {
+  // The 'close' event that follows reports the end of the connection (1006 without a close frame).
+  this.destroy();
+}
+
+function onSocketDrain(this: Attached): void {
+  const ws = this[kWebSocket] as WebSocket;
+  if (ws.listenerCount('drain') > 0) ws.emit('drain');
+}
