@@ -1,0 +1,191 @@
+/**
+ * `Connection` (socket.io's `Client`): one Engine.IO session, multiplexing the client's namespace
+ * sockets. It decodes engine messages, routes packets to sockets, enforces "CONNECT first" and the
+ * connect timeout, and closes the session on any protocol violation.
+ *
+ * @module
+ */
+
+import type { WriteOptions } from './adapter.js';
+import type { EngineData, EngineSocket } from './engine.js';
+import { RealtimeProtocolError } from './errors.js';
+import { Decoder, type EncodedChunk, encode, type Packet, PacketType } from './parser.js';
+import type { Server } from './server.js';
+import type { DisconnectReason, Socket } from './socket.js';
+
+type AnySocket = Socket<never, never, never, unknown>;
+
+/**
+ * Bound on CONNECT requests one connection may have pending at once (waiting for middlewares or a
+ * dynamic namespace matcher), so a peer cannot pile up unbounded work.
+ */
+const MAX_PENDING_CONNECTS = 64;
+
+/** One engine session and the namespace sockets it carries. */
+export class Connection {
+  /** The engine session. */
+  readonly conn: EngineSocket;
+  /** Engine session id. */
+  readonly id: string;
+  readonly #server: Server<never, never, never, unknown>;
+  readonly #decoder: Decoder;
+  /** Connected sockets by namespace name. */
+  readonly #nsps = new Map<string, AnySocket>();
+  /** Namespaces whose CONNECT is being processed (middlewares, dynamic matchers). */
+  // Created on demand and dropped when empty: an idle connection holds no set.
+  #connecting: Set<string> | undefined;
+  #connectTimer: ReturnType<typeof setTimeout> | undefined;
+  #closed = false;
+
+  readonly #onMessage = (data: EngineData): void => this.#ondata(data);
+  readonly #onError = (): void => {
+    // The engine reports the error and then closes the session; `close` does the cleanup.
+  };
+  readonly #onClose = (reason: string, description?: unknown): void =>
+    this.#onclose(reason as DisconnectReason, description);
+
+  /** @internal */
+  constructor(server: Server<never, never, never, unknown>, conn: EngineSocket, maxAttachments: number) {
+    this.#server = server;
+    this.conn = conn;
+    this.id = conn.id;
+    this.#decoder = new Decoder({ maxAttachments });
+    conn.on('message', this.#onMessage);
+    conn.on('error', this.#onError);
+    conn.on('close', this.#onClose);
+    const timeout = server.connectTimeout;
+    this.#connectTimer = setTimeout(() => {
+      this.#connectTimer = undefined;
+      if (this.#nsps.size === 0) this.close();
+    }, timeout);
+  }
+
+  #ondata(data: EngineData): void {
+    let packet: Packet | null;
+    try {
+      packet = this.#decoder.add(data);
+    } catch (err) {
+      this.#protocolError(err as RealtimeProtocolError);
+      return;
+    }
+    if (packet) this.#onpacket(packet);
+  }
+
+  #protocolError(_err: RealtimeProtocolError): void {
+    // The peer broke the protocol: end its session only. The error is not echoed to the peer.
+    this.#closeSockets('parse error');
+    this.close();
+  }
+
+  #onpacket(packet: Packet): void {
+    const socket = this.#nsps.get(packet.nsp);
+    if (!socket && packet.type === PacketType.CONNECT) {
+      if (this.#connecting?.has(packet.nsp)) {
+        this.#protocolError(new RealtimeProtocolError('IO_ERR_PACKET_BEFORE_CONNECT', 'duplicate CONNECT'));
+        return;
+      }
+      if ((this.#connecting?.size ?? 0) >= MAX_PENDING_CONNECTS) {
+        this.#protocolError(
+          new RealtimeProtocolError('IO_ERR_PACKET_BEFORE_CONNECT', 'too many namespace connections pending'),
+        );
+        return;
+      }
+      this.#connect(packet.nsp, (packet.data as Record<string, unknown> | undefined) ?? {});
+    } else if (socket && packet.type !== PacketType.CONNECT && packet.type !== PacketType.CONNECT_ERROR) {
+      socket.onpacket(packet);
+    } else {
+      this.#protocolError(
+        new RealtimeProtocolError('IO_ERR_PACKET_BEFORE_CONNECT', 'packet for a namespace not connected'),
+      );
+    }
+  }
+
+  #connect(name: string, auth: Record<string, unknown>): void {
+    (this.#connecting ??= new Set()).add(name);
+    this.#server.resolveNamespace(name, auth).then(
+      (nsp) => {
+        if (this.#closed) return;
+        if (!nsp) {
+          this.#doneConnecting(name);
+          const refusal: Packet = {
+            type: PacketType.CONNECT_ERROR,
+            nsp: name,
+            data: { message: 'Invalid namespace' },
+          };
+          this.writeToEngine(encode(refusal), {});
+          return;
+        }
+        nsp.addSocket(this, auth, (socket) => {
+          this.#doneConnecting(name);
+          if (!socket) return;
+          this.#nsps.set(name, socket as AnySocket);
+          if (this.#connectTimer) {
+            clearTimeout(this.#connectTimer);
+            this.#connectTimer = undefined;
+          }
+        });
+      },
+      () => {
+        this.#doneConnecting(name);
+      },
+    );
+  }
+
+  #doneConnecting(name: string): void {
+    this.#connecting?.delete(name);
+    if (this.#connecting?.size === 0) this.#connecting = undefined;
+  }
+
+  /** Whether the engine session is open. */
+  get open(): boolean {
+    return !this.#closed && this.conn.readyState === 'open';
+  }
+
+  /** @internal Writes encoded chunks to the engine; volatile chunks are dropped if not writable. */
+  writeToEngine(chunks: EncodedChunk[], options: WriteOptions): void {
+    if (!this.open) return;
+    if (options.volatile && this.conn.transport && !this.conn.transport.writable) return;
+    const sendOptions = { compress: options.compress !== false };
+    for (const chunk of chunks) {
+      this.conn.send(chunk as EngineData, sendOptions);
+    }
+  }
+
+  /** @internal */
+  removeSocket(socket: { id: string; nsp: { name: string } }): void {
+    if (this.#nsps.get(socket.nsp.name) === (socket as unknown)) this.#nsps.delete(socket.nsp.name);
+  }
+
+  /** @internal Disconnects every socket and closes the engine session. */
+  disconnectAll(): void {
+    for (const socket of [...this.#nsps.values()]) socket.disconnect();
+    this.#nsps.clear();
+    this.close();
+  }
+
+  /** Closes the engine session (sockets see `forced server close`). */
+  close(): void {
+    if (this.#closed) return;
+    if (this.conn.readyState === 'open') {
+      this.conn.close();
+    }
+    this.#onclose('forced server close');
+  }
+
+  #closeSockets(reason: DisconnectReason, description?: unknown): void {
+    for (const socket of [...this.#nsps.values()]) socket.onclose(reason, description);
+    this.#nsps.clear();
+  }
+
+  #onclose(reason: DisconnectReason, description?: unknown): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.conn.removeListener('message', this.#onMessage);
+    this.conn.removeListener('close', this.#onClose);
+    // Keep the error listener: an engine error after close must not become an uncaught 'error'.
+    this.#closeSockets(reason, description);
+    this.#decoder.reset();
+    if (this.#connectTimer) clearTimeout(this.#connectTimer);
+    this.#connectTimer = undefined;
+  }
+}
