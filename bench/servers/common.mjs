@@ -1,0 +1,64 @@
+// Shared plumbing of the benchmark servers (bench/servers/*.mjs): argument parsing, the ready line
+// and the control channel on stdin that bench/run.mjs uses to read a server's state.
+//
+// Every server is started as `node --expose-gc bench/servers/NAME.mjs MODE PORT` (PORT 0: any free
+// port) and prints, once listening on 127.0.0.1, one line `READY {"port":N,...}`. Then it reads
+// commands on stdin, one per line, and answers each with one line on stdout:
+//   stats -> STATS {"conns":N,"rss":bytes,"heapUsed":bytes,"external":bytes}
+//   gc    -> GC {...same fields...}, after two full garbage collections (needs --expose-gc)
+// The server exits when stdin closes (the runner died) or on SIGTERM/SIGINT. Nothing else is
+// printed on stdout; diagnostics go to stderr.
+import { createInterface } from 'node:readline';
+
+/** The modes a server may support; which ones it does is up to each server file. */
+export const MODES = ['echo', 'deflate', 'broadcast', 'broadcast-api'];
+
+/**
+ * Parses `MODE PORT` from argv. Exits with status 2 on bad input.
+ * @returns {{ mode: string, port: number }}
+ */
+export function parseServerArgs() {
+  const [mode = 'echo', portText = '0'] = process.argv.slice(2);
+  const port = Number(portText);
+  if (!MODES.includes(mode) || !Number.isInteger(port) || port < 0 || port > 65535) {
+    console.error(`usage: node ${process.argv[1]} ${MODES.join('|')} PORT`);
+    process.exit(2);
+  }
+  return { mode, port };
+}
+
+/** Ends the process with status 3 after saying why: the runner reports the server as unavailable. */
+export function unsupported(reason) {
+  console.error(`unsupported: ${reason}`);
+  process.exit(3);
+}
+
+function snapshot(conns) {
+  const m = process.memoryUsage();
+  return JSON.stringify({ conns, rss: m.rss, heapUsed: m.heapUsed, external: m.external });
+}
+
+/**
+ * Prints the ready line and serves the stdin control channel.
+ * @param {number} port the bound port
+ * @param {() => number | Promise<number>} countConnections current number of open connections
+ * @param {Record<string, unknown>} [info] extra fields for the ready line
+ */
+export function ready(port, countConnections, info = {}) {
+  process.stdout.write(`READY ${JSON.stringify({ port, pid: process.pid, ...info })}\n`);
+  const rl = createInterface({ input: process.stdin });
+  rl.on('line', (line) => {
+    const cmd = line.trim();
+    if (cmd !== 'stats' && cmd !== 'gc') return;
+    if (cmd === 'gc' && typeof globalThis.gc === 'function') {
+      globalThis.gc();
+      globalThis.gc();
+    }
+    Promise.resolve(countConnections()).then((conns) => {
+      process.stdout.write(`${cmd.toUpperCase()} ${snapshot(conns)}\n`);
+    });
+  });
+  rl.on('close', () => process.exit(0));
+}
+
+for (const sig of ['SIGTERM', 'SIGINT']) process.on(sig, () => process.exit(0));
