@@ -329,7 +329,10 @@ export class WebSocket extends EventTarget {
 
   /** CONNECTING (0), OPEN (1), CLOSING (2) or CLOSED (3). */
   get readyState(): ReadyState {
-    // The readyState getter steps are to return this's ready state.
+    // The readyState getter steps are to return this's ready state. When the server's Close frame
+    // arrives, "the WebSocket closing handshake is started" and the state is CLOSING: the engine
+    // knows that moment (it answers the Close frame at once), so it is read from there.
+    if (this.#readyState === OPEN && this.#engine.readyState === EngineWebSocket.CLOSING) return CLOSING;
     return this.#readyState;
   }
 

@@ -2,9 +2,19 @@
 // handshakes (wasClean true with the server's code and reason), and close() while CONNECTING.
 
 import assert from 'node:assert/strict';
+import type { Socket } from 'node:net';
 import { describe, test } from 'node:test';
 import { CloseEvent, WebSocket } from '../../src/web/index.js';
-import { nextConnection, nextEvent, recordEvents, startEchoServer, startServer } from './helpers.js';
+import {
+  nextConnection,
+  nextEvent,
+  recordEvents,
+  serverFrame,
+  startEchoServer,
+  startRawServer,
+  startServer,
+  writeAccept,
+} from './helpers.js';
 
 async function open(url: string): Promise<WebSocket> {
   const ws = new WebSocket(url);
@@ -199,6 +209,32 @@ describe('server-initiated close', () => {
     assert.equal(event.code, 1006);
     assert.equal(event.reason, '');
     assert.equal(event.wasClean, false);
+  });
+});
+
+describe('server-initiated close, CLOSING state', () => {
+  test("readyState is CLOSING from the server's Close frame until the connection ends", async (t) => {
+    // A raw server that sends a Close frame and keeps the TCP connection open until told to end it.
+    let serverSocket: Socket | undefined;
+    let onClientFrame: (frame: Buffer) => void = () => {};
+    const clientCloseFrame = new Promise<Buffer>((resolve) => {
+      onClientFrame = resolve;
+    });
+    const { url } = await startRawServer(t, (socket, headers) => {
+      serverSocket = socket;
+      writeAccept(socket, headers);
+      socket.once('data', onClientFrame);
+      socket.write(serverFrame(0x8, Buffer.from([0x03, 0xe8, 0x62, 0x79, 0x65]))); // 1000 'bye'
+    });
+    const ws = new WebSocket(url);
+    const frame = await clientCloseFrame;
+    assert.equal(frame[0], 0x88, 'the client answered with a Close frame');
+    assert.equal(ws.readyState, WebSocket.CLOSING);
+    const closed = nextEvent<CloseEvent>(ws, 'close');
+    serverSocket?.end();
+    const event = await closed;
+    assert.equal(ws.readyState, WebSocket.CLOSED);
+    assert.deepEqual([event.code, event.reason, event.wasClean], [1000, 'bye', true]);
   });
 });
 
