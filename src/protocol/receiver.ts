@@ -92,6 +92,8 @@ export class Receiver {
   #remaining = 0;
   #framePart: Buffer | null = null;
   #frameParts: Buffer[] | null = null;
+  /** Whether this text frame's payload is being UTF-8 checked piece by piece as it arrives. */
+  #frameStreamed = false;
 
   // The current data message (between its first frame and the one with FIN).
   #messageOpcode = 0;
@@ -327,6 +329,7 @@ export class Receiver {
         this.#compressed = rsv1;
         this.#messageLength = 0;
         this.#fragmentCount = 0;
+        this.#utf8?.reset();
       }
       this.#messageLength += length;
       if (this.#maxPayload > 0 && this.#messageLength > this.#maxPayload) {
@@ -350,6 +353,7 @@ export class Receiver {
     this.#masked = masked;
     this.#frameLength = length;
     this.#remaining = length;
+    this.#frameStreamed = false;
     if (length === 0) this.#endFrame(EMPTY);
     else this.#state = State.Payload;
     return offset;
@@ -365,6 +369,12 @@ export class Receiver {
       this.#state = State.Header;
       this.#endFrame(part);
     } else {
+      // A text frame arriving in pieces: check each piece now, so invalid UTF-8 fails the connection
+      // when it arrives rather than once the whole (maybe huge) frame has (Autobahn 6.4.3, 6.4.4).
+      if (this.#opcode < 0x8 && this.#checksUtf8()) {
+        this.#frameStreamed = true;
+        if (!this.#utf8Validator().write(part)) return this.#invalidUtf8();
+      }
       if (this.#framePart === null) this.#framePart = part;
       else (this.#frameParts ??= [this.#framePart]).push(part);
       if (this.#remaining === 0) {
@@ -390,14 +400,19 @@ export class Receiver {
     }
 
     const isText = this.#messageOpcode === Opcode.Text;
-    if (isText && !this.#compressed && !this.#skipUtf8) {
-      const single = this.#fin && this.#messagePart === null;
-      if (single) {
-        if (!isValidUtf8(payload)) return this.#invalidUtf8();
+    if (this.#checksUtf8()) {
+      let valid: boolean;
+      if (this.#frameStreamed) {
+        valid = !this.#fin || this.#utf8Validator().complete;
+      } else if (this.#fin && this.#messagePart === null) {
+        valid = isValidUtf8(payload); // a whole single-frame message: one native check
       } else {
-        const utf8 = (this.#utf8 ??= new Utf8Validator());
-        if (this.#messagePart === null) utf8.reset();
-        if (!utf8.write(payload) || (this.#fin && !utf8.complete)) return this.#invalidUtf8();
+        const utf8 = this.#utf8Validator();
+        valid = utf8.write(payload) && (!this.#fin || utf8.complete);
+      }
+      if (!valid) {
+        this.#invalidUtf8();
+        return;
       }
     }
 
@@ -421,8 +436,19 @@ export class Receiver {
     }
   }
 
-  #invalidUtf8(): void {
-    this.#error('WS_ERR_INVALID_UTF8', 'invalid UTF-8 in a text message', CloseCode.InvalidPayload);
+  /** Whether the current data message is text to UTF-8 check as it arrives (compressed text is checked once inflated). */
+  #checksUtf8(): boolean {
+    return this.#messageOpcode === Opcode.Text && !this.#compressed && !this.#skipUtf8;
+  }
+
+  /** The incremental validator, reset at the start of each message. */
+  #utf8Validator(): Utf8Validator {
+    this.#utf8 ??= new Utf8Validator();
+    return this.#utf8;
+  }
+
+  #invalidUtf8(): number {
+    return this.#error('WS_ERR_INVALID_UTF8', 'invalid UTF-8 in a text message', CloseCode.InvalidPayload);
   }
 
   /** A close frame (section 5.5.1): an optional 2-byte code and a UTF-8 reason. */

@@ -1,7 +1,8 @@
 /**
  * UTF-8 validation for text messages and close reasons (RFC 6455, sections 5.6 and 8.1).
- * Whole payloads use Node's native `isUtf8`; fragmented messages are checked fragment by fragment
- * with an incremental validator, so a bad byte fails the connection as soon as it arrives.
+ * Whole payloads use Node's native `isUtf8`. Text that arrives in pieces (the fragments of a message,
+ * or one frame split across reads) goes through an incremental validator, piece by piece, so a bad
+ * byte fails the connection as soon as it arrives; the bulk of each piece is still checked natively.
  * @module
  */
 import { isUtf8 } from 'node:buffer';
@@ -44,23 +45,28 @@ export class Utf8Validator {
   write(data: Uint8Array): boolean {
     let state = this.#state;
     if (state === REJECT) return false;
-    let i = 0;
     const n = data.length;
-    while (i < n) {
-      // ASCII runs between complete sequences need no table look-up.
-      if (state === ACCEPT) {
-        while (i < n && data[i] < 0x80) i++;
-        if (i === n) break;
-      }
-      state = TRANSITIONS[state + CLASSES[data[i]]];
-      if (state === REJECT) {
-        this.#state = REJECT;
-        return false;
-      }
-      i++;
+    let i = 0;
+    // Finish the sequence the last piece left open (at most 3 bytes)...
+    while (state !== ACCEPT && state !== REJECT && i < n) state = TRANSITIONS[state + CLASSES[data[i++]]];
+    if (state === REJECT) return this.#reject();
+    // ...check the bulk natively, up to a sequence this piece leaves open (a prefix that ends on a
+    // character boundary is valid exactly when the DFA would be back in ACCEPT there)...
+    if (i < n) {
+      const cut = openSequenceStart(data, i);
+      if (cut > i && !isUtf8(data.subarray(i, cut))) return this.#reject();
+      i = cut;
     }
+    // ...and keep the open sequence's first bytes in the DFA state.
+    while (i < n) state = TRANSITIONS[state + CLASSES[data[i++]]];
+    if (state === REJECT) return this.#reject();
     this.#state = state;
     return true;
+  }
+
+  #reject(): false {
+    this.#state = REJECT;
+    return false;
   }
 
   /** Whether everything fed so far is complete, valid UTF-8 (no sequence left open). */
@@ -72,4 +78,19 @@ export class Utf8Validator {
   reset(): void {
     this.#state = ACCEPT;
   }
+}
+
+/**
+ * Where the multi-byte sequence left open at the end of `data` starts (`data.length` when the last
+ * sequence is complete, or malformed: then the native check rejects it). Looks at the last 4 bytes.
+ */
+function openSequenceStart(data: Uint8Array, from: number): number {
+  const n = data.length;
+  for (let j = n - 1; j >= from && j >= n - 4; j--) {
+    const b = data[j];
+    if ((b & 0xc0) === 0x80) continue; // a continuation byte: keep looking for the lead byte
+    const need = b < 0xc0 ? 1 : b < 0xe0 ? 2 : b < 0xf0 ? 3 : b < 0xf8 ? 4 : 1;
+    return j + need > n ? j : n;
+  }
+  return n;
 }

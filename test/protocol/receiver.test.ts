@@ -481,6 +481,55 @@ describe('violations', () => {
     violation(CLIENT, emptyEnd, 'WS_ERR_INVALID_UTF8', 1007);
   });
 
+  test('invalid UTF-8 within one frame split across reads fails fast (Autobahn 6.4.3, 6.4.4)', () => {
+    // κόσμε, then f4 90 80 80 (over U+10FFFF), then "edited": one text frame, arriving in 3 chops.
+    const payload = hex('ce ba e1 bd b9 cf 83 ce bc ce b5 f4 90 80 80 65 64 69 74 65 64');
+    const chops = [
+      [11, 15], // 6.4.3: the bad sequence is the whole second chop
+      [12, 13], // 6.4.4: the first chop ends with f4, the second is the byte that makes it invalid
+    ];
+    for (const [options, build, headerLength] of [
+      [CLIENT, {}, 2],
+      [SERVER, MASK, 6],
+    ] as const) {
+      const wire = frame(Opcode.Text, payload, build);
+      for (const [first, second] of chops) {
+        const s = setup(options);
+        s.receiver.push(Buffer.from(wire.subarray(0, headerLength + first)));
+        assert.deepEqual(s.recorder.events, [], 'the first chop is a valid start');
+        s.receiver.push(Buffer.from(wire.subarray(headerLength + first, headerLength + second)));
+        assert.deepEqual(
+          s.recorder.events,
+          [error('WS_ERR_INVALID_UTF8', 1007)],
+          `fails on the second chop (${first}|${second}), before the frame is complete`,
+        );
+        s.receiver.push(Buffer.from(wire.subarray(headerLength + second)));
+        assert.equal(s.recorder.events.length, 1);
+      }
+    }
+    // Valid text split anywhere, in one frame or across fragments, still arrives whole.
+    const valid = hex('ce ba e1 bd b9 cf 83 ce bc ce b5 f0 9f 98 80 61 e2 82 ac');
+    assert.deepEqual(feedBytes(SERVER, frame(Opcode.Text, valid, MASK)), [
+      ['message', 'text', valid.toString('hex')],
+    ]);
+    const fragmented = stream(
+      frame(Opcode.Text, valid.subarray(0, 13), { fin: false }),
+      frame(0, valid.subarray(13)),
+    );
+    for (let at = 1; at < fragmented.length; at++) {
+      assert.deepEqual(
+        feedSplit(CLIENT, fragmented, at),
+        [['message', 'text', valid.toString('hex')]],
+        `split at ${at}`,
+      );
+    }
+    // An open sequence at the end of a split frame is still refused when the message ends.
+    const open = frame(Opcode.Text, hex('61 62 e2 82'));
+    for (let at = 3; at < open.length; at++) {
+      assert.deepEqual(feedSplit(CLIENT, open, at), [error('WS_ERR_INVALID_UTF8', 1007)], `split at ${at}`);
+    }
+  });
+
   test('a validator from a failed message does not leak into the next (fresh state per message)', () => {
     const input = stream(
       frame(Opcode.Text, hex('e2'), { fin: false }),
