@@ -98,10 +98,11 @@ export function connect(
     path: url.pathname + url.search,
   };
   if (url.protocol === 'ws+unix:') {
-    // ws+unix:/path/to.sock:/request-path
-    const [socketPath = '', path = '/'] = url.pathname.split(':');
-    request.socketPath = socketPath;
-    request.path = path || '/';
+    // ws+unix:/path/to.sock:/request-path?query: the socket path ends at the first ':' (as in ws).
+    const target = url.pathname + url.search;
+    const colon = target.indexOf(':');
+    request.socketPath = colon === -1 ? target : target.slice(0, colon);
+    request.path = (colon === -1 ? '' : target.slice(colon + 1)) || '/';
   } else {
     request.host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
     request.port = url.port === '' ? (secure ? 443 : 80) : Number(url.port);
@@ -109,7 +110,14 @@ export function connect(
       request.servername = request.host;
   }
   if (url.username !== '' || url.password !== '') {
-    request.auth = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+    const auth = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+    // When following redirects the credentials travel as a header, so that a redirect to the same
+    // host keeps them and one to another host drops them (as in ws, and curl).
+    if (followRedirects && !hasHeader(headers, 'authorization')) {
+      requestHeaders.Authorization = `Basic ${Buffer.from(auth).toString('base64')}`;
+    } else {
+      request.auth = auth;
+    }
   }
 
   const req = (secure ? https : http).request(request);
@@ -141,12 +149,19 @@ export function connect(
       }
       ws._request = null;
       req.destroy();
-      // Credentials do not follow a redirect to another host.
-      const sameHost = next.host === url.host;
-      const nextOptions: ClientOptions = sameHost
-        ? options
-        : { ...options, headers: withoutCredentials(headers) };
-      ws.emit('redirect', next.href, req);
+      // Credentials do not follow a redirect to another host, nor from wss: to ws:, unless a
+      // 'redirect' listener takes that decision itself (as in ws).
+      const sameHost = endpointOf(next) === endpointOf(url);
+      const downgrade = secure && next.protocol !== 'wss:' && next.protocol !== 'https:';
+      const keep = ws.listenerCount('redirect') > 0 || (sameHost && !downgrade);
+      const sent = { ...headers };
+      if (typeof requestHeaders.Authorization === 'string' && !hasHeader(headers, 'authorization')) {
+        sent.Authorization = requestHeaders.Authorization;
+      }
+      const nextOptions: ClientOptions = {
+        ...options,
+        headers: keep ? sent : withoutCredentials(sent, sameHost),
+      };
       try {
         connect(ws, next, protocols, nextOptions, redirects + 1);
       } catch (error) {
@@ -221,17 +236,35 @@ export function connect(
     ws._opened(url.href);
     if (heartbeat !== undefined) ws._startHeartbeat(heartbeat.interval, heartbeat.timeout);
   });
+  if (redirects > 0) {
+    // Before the request is sent, so that the listener can still change its headers (as in ws).
+    ws.emit('redirect', url.href, req);
+    if (ws._request !== req) return url.href;
+  }
   if (finishRequest !== undefined) finishRequest(req, ws);
   else req.end();
   return url.href;
 }
 
-function withoutCredentials(headers: Record<string, string> | undefined): Record<string, string> | undefined {
-  if (headers === undefined) return undefined;
+/** What a redirect must keep to be to "the same host": the socket path, or host and port. */
+function endpointOf(url: URL): string {
+  if (url.protocol !== 'ws+unix:') return url.host;
+  const target = url.pathname;
+  const colon = target.indexOf(':');
+  return `unix:${colon === -1 ? target : target.slice(0, colon)}`;
+}
+
+function hasHeader(headers: Record<string, string> | undefined, name: string): boolean {
+  return Object.keys(headers ?? {}).some((key) => key.toLowerCase() === name);
+}
+
+/** `headers` without Authorization and Cookie, and without Host when going to another host. */
+function withoutCredentials(headers: Record<string, string>, sameHost: boolean): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
     const lower = name.toLowerCase();
-    if (lower !== 'authorization' && lower !== 'cookie' && lower !== 'host') out[name] = value;
+    if (lower === 'authorization' || lower === 'cookie' || (lower === 'host' && !sameHost)) continue;
+    out[name] = value;
   }
   return out;
 }
