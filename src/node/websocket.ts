@@ -715,9 +715,12 @@ export class WebSocket extends EventEmitter implements ReceiverHandler {
     this.#endAfterWrites();
   }
 
-  /** @internal Client side: the handshake failed or was aborted. Emits `error`, then `close` (1006). */
+  /**
+   * @internal Client side: the handshake failed or was aborted. Emits `error`, then `close`
+   * (1006), on the next tick as ws does: listeners added just after `close()` still see them.
+   */
   abortHandshake(error: Error): void {
-    if (this.#readyState === WebSocket.CLOSED) return;
+    if (this.#readyState !== WebSocket.CONNECTING) return;
     this.#readyState = WebSocket.CLOSING;
     const request = this._request;
     this._request = null;
@@ -726,9 +729,11 @@ export class WebSocket extends EventEmitter implements ReceiverHandler {
       request.on('error', noop);
     }
     this.#socket?.destroy();
-    this.#emitError(error);
-    this.#readyState = WebSocket.CLOSED;
-    this.emit('close', CloseCode.Abnormal, EMPTY);
+    process.nextTick(() => {
+      this.#emitError(error);
+      this.#readyState = WebSocket.CLOSED;
+      this.emit('close', CloseCode.Abnormal, EMPTY);
+    });
   }
 
   #emitError(error: Error): void {

@@ -213,6 +213,18 @@ describe('handshake failures', () => {
     ws.terminate();
   });
 
+  test('send while CONNECTING throws; close() while CONNECTING aborts with error then close 1006', async () => {
+    const { wss, url } = await listen();
+    after(() => shutdown(wss));
+    const ws = new WebSocket(url);
+    assert.throws(() => ws.send('early'), /CONNECTING/);
+    ws.close();
+    // Listeners added after close() still see the events, as with ws (they are emitted later).
+    const result = await closed(ws);
+    assert.equal(result.code, 1006);
+    assert.equal(result.error?.message, 'WebSocket was closed before the connection was established');
+  });
+
   test('a refused connection: error ECONNREFUSED and close 1006', async () => {
     const { wss, url } = await listen();
     await shutdown(wss);
