@@ -350,7 +350,11 @@ export class WebSocket extends EventEmitter implements ReceiverHandler {
     if (this.#readyState === WebSocket.OPEN) {
       this.#startClose(encodeClosePayload(error.closeCode));
     }
-    this.#endAfterWrites();
+    // Close TCP only after the close frame, which may be queued behind a message being compressed.
+    this.#run(() => {
+      this.#endAfterWrites();
+      return false;
+    });
     this.#emitError(error);
   }
 
@@ -712,7 +716,11 @@ export class WebSocket extends EventEmitter implements ReceiverHandler {
   /** @internal The peer ended its side of TCP. */
   _onSocketEnd(): void {
     this.#readyState = WebSocket.CLOSING;
-    this.#endAfterWrites();
+    // Our side ends after what is queued: a message being compressed, a close frame behind it.
+    this.#run(() => {
+      this.#endAfterWrites();
+      return false;
+    });
   }
 
   /**
