@@ -1,6 +1,7 @@
 import { clearLine, createInterface, cursorTo, type Interface } from 'node:readline';
 import type { WebSocket } from '../index.js';
 import { type ClientConfig, type OpenClient, openClient, parseHeader } from './client.js';
+import { IO_ONLY, type IoConnectConfig, parseIoConnectConfig, runIoConnect } from './connect-io.js';
 import { toBuffer } from './connection.js';
 import { ExitCode, usageError } from './errors.js';
 import { hexDump, paletteFor, parseHex } from './format.js';
@@ -24,7 +25,7 @@ export interface ConnectConfig extends ClientConfig {
 }
 
 /** Parses `parley connect` flags (see docs/cli.md). */
-export function parseConnectArgs(argv: readonly string[]): ConnectConfig | 'help' {
+export function parseConnectArgs(argv: readonly string[]): ConnectConfig | IoConnectConfig | 'help' {
   const { values, positionals } = parseCommand('connect', argv, {
     header: { type: 'string', short: 'H', multiple: true },
     subprotocol: { type: 'string', short: 's', multiple: true },
@@ -38,11 +39,21 @@ export function parseConnectArgs(argv: readonly string[]): ConnectConfig | 'help
     timeout: { type: 'string', short: 't' },
     json: { type: 'boolean' },
     wait: { type: 'string', short: 'w' },
+    io: { type: 'boolean' },
+    'io-auth': { type: 'string' },
+    'io-path': { type: 'string' },
+    transport: { type: 'string', multiple: true },
+    ack: { type: 'boolean' },
+    'ack-timeout': { type: 'string' },
   });
   if (bool(values, 'help')) return 'help';
   if (positionals.length === 0)
     throw usageError('connect: missing URL (e.g. parley connect ws://localhost:8080)');
   if (positionals.length > 1) throw usageError(`connect: unexpected argument '${positionals[1]}'`);
+  if (bool(values, 'io')) return parseIoConnectConfig(values, positionals[0]!);
+  for (const name of IO_ONLY) {
+    if (values[name] !== undefined && values[name] !== false) throw usageError(`--${name} needs --io`);
+  }
   const url = parseWsUrl(positionals[0]!);
   const headers: Record<string, string> = {};
   for (const h of list(values, 'header')) {
@@ -92,6 +103,7 @@ export async function runConnect(argv: readonly string[], printHelp: () => void)
     printHelp();
     return 0;
   }
+  if ('io' in cfg) return runIoConnect(cfg);
   const interactive = process.stdin.isTTY === true && process.stdout.isTTY === true;
   const client = await openClient(cfg);
   const ws = client.ws;

@@ -51,7 +51,9 @@ export async function runDemo(argv: readonly string[], printHelp: () => void): P
   const page = new URL(server.url.replace(/^ws/, 'http'));
   page.pathname = '/';
   if (page.hostname === '127.0.0.1' || page.hostname === '[::1]') page.hostname = 'localhost';
+  // Handlers first: a supervisor may signal as soon as it reads the listening line.
+  const stopped = untilSignal(server, logger);
   logger.always(`parley chat demo on ${page.href} (WebSocket endpoint ${server.url}); Ctrl+C to stop`);
-  await untilSignal(server, logger);
+  await stopped;
   return 0;
 }

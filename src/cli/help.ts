@@ -5,7 +5,9 @@ export const mainHelp = `parley - WebSocket toolkit: client, servers, load gener
 
 Usage:
   parley connect URL [options]      talk to a WebSocket server (interactive on a TTY, pipe otherwise)
+  parley connect --io URL           talk to a Socket.IO server (emit events, print events and acks)
   parley serve MODE [options]       run a WebSocket server (--echo, --broadcast, --exec, --proxy, --static)
+  parley serve --io | --engine-io   the Socket.IO / Engine.IO protocol test suites' reference server
   parley bench URL [options]        load-test an echo server
   parley demo [--port 8080]         the chat demo: broadcast endpoint + chat page on http://localhost:8080
 
@@ -44,11 +46,28 @@ Options:
                               before closing (for servers that answer asynchronously)
   -h, --help                  this help
 
-Exit codes: 0 clean close (1000/1001/1005), 2 usage, 3 cannot connect, 4 handshake failed
-            (e.g. HTTP 404), 5 abnormal close, 130 interrupted.
+Socket.IO (--io): URL is http(s):// (ws/wss mapped, bare host:port gets http://); its path is
+the namespace (default /). Each input line is one emit: 'event [json args...]', e.g.
+  message "hello" {"n":1} [1,2]       ("quoted event" for names with spaces; binary: {"$binary":"<base64>"})
+Every incoming event and ack is printed as one JSON line: {"event":"x","args":[...]} or
+{"ack":"x","args":[...]}. Pipe mode: at end of input parley waits for pending acks, keeps receiving
+until no event arrived for --wait SECS (default 0.5), then disconnects.
+      --io                    speak Socket.IO v5 / Engine.IO v4 (parley/client)
+      --io-auth JSON          CONNECT auth payload (socket.handshake.auth), a JSON object
+      --io-path PATH          Engine.IO endpoint path (default /socket.io)
+      --transport NAME        polling or websocket (repeatable; default polling, then upgrade)
+      --ack                   ask for an acknowledgement with every emit
+      --ack-timeout SECS      how long to wait for each ack (default 5)
+  (-H, --timeout, --json and --wait apply too.)
+
+Exit codes: 0 clean close (1000/1001/1005), 1 (--io) a line was not sent or an ack timed out,
+            2 usage, 3 cannot connect, 4 handshake failed (e.g. HTTP 404; --io: namespace or
+            middleware refused), 5 abnormal close (--io: disconnected by transport or timeout),
+            130 interrupted.
 Examples:
   echo hello | parley connect ws://127.0.0.1:8080
   parley connect wss://example.com/socket -H 'Authorization: Bearer T' --subprotocol chat
+  echo 'message-with-ack 1 "two"' | parley connect --io http://localhost:3000 --ack
 `;
 
 /** `parley serve --help`. */
@@ -61,6 +80,16 @@ Modes (choose one; --static may be combined with any of them or used alone):
                              line on its stdin, each stdout line a message; CGI-style environment
       --proxy tcp://HOST:PORT  websockify: bridge each connection to a TCP connection (binary)
       --static DIR           serve files from DIR over plain HTTP on the same port
+      --io                   Socket.IO v5 server configured exactly as the reference server of
+                             Socket.IO's protocol test suite (docs/socket.io-protocol/v5-test-suite):
+                             pingInterval 300 ms, pingTimeout 200 ms, maxPayload 1e6,
+                             connectTimeout 1000 ms, CORS *; on / it emits 'auth' with the
+                             handshake auth, echoes 'message' as 'message-back' and acks
+                             'message-with-ack'; on /custom it emits 'auth'
+      --engine-io            Engine.IO v4 server as the Engine.IO v4 test suite's reference
+                             (same timings, CORS *), echoing every message
+                             With --io/--engine-io the port defaults to 3000 (the suites' port), the
+                             host to every interface, and only --port, --host, --quiet apply.
 
 Options:
   -p, --port PORT            port to listen on (default 8080; 0 picks a free one)
@@ -83,6 +112,7 @@ Examples:
   parley serve --broadcast --static ./public
   parley serve --exec 'python3 -u counter.py' --port 8080
   parley serve --proxy tcp://127.0.0.1:5900 --port 6080
+  parley serve --io            (then: npm run conformance:socketio, or parley connect --io)
 `;
 
 /** `parley bench --help`. */

@@ -20,6 +20,7 @@ import {
   parseSize,
   str,
 } from './options.js';
+import type { ReferenceConfig } from './reference.js';
 
 /** Default `--max-payload`: 64 MiB, above the largest Autobahn case (16 MiB). */
 export const DEFAULT_MAX_PAYLOAD = 64 * 1024 * 1024;
@@ -138,16 +139,27 @@ function normalizeOrigin(text: string): string {
   }
 }
 
-/** Parses `parley serve` flags. Exactly one mode is required unless `--static` is given. */
-export async function parseServeArgs(argv: readonly string[]): Promise<ServeConfig | 'help'> {
+/**
+ * Parses `parley serve` flags. Exactly one mode is required unless `--static` is given; `--io` and
+ * `--engine-io` select a protocol test-suite reference server instead (src/cli/reference.ts).
+ */
+export async function parseServeArgs(
+  argv: readonly string[],
+): Promise<ServeConfig | ReferenceConfig | 'help'> {
   const { values, positionals } = parseCommand('serve', argv, {
     ...serveOptions,
     exec: { type: 'string' },
     proxy: { type: 'string' },
     static: { type: 'string' },
+    io: { type: 'boolean' },
+    'engine-io': { type: 'boolean' },
   });
   if (bool(values, 'help')) return 'help';
   if (positionals.length > 0) throw usageError(`serve: unexpected argument '${positionals[0]}'`);
+  if (bool(values, 'io') || bool(values, 'engine-io')) {
+    const { parseReferenceConfig } = await import('./reference.js');
+    return parseReferenceConfig(values);
+  }
   const common = commonServeConfig(values, { port: 8080 });
   const chosen = ['echo', 'broadcast', 'exec', 'proxy'].filter(
     (m) => values[m] !== undefined && values[m] !== false,
@@ -156,7 +168,7 @@ export async function parseServeArgs(argv: readonly string[]): Promise<ServeConf
   const staticDir = str(values, 'static');
   if (chosen.length === 0 && staticDir === undefined) {
     throw usageError(
-      'serve: choose a mode: --echo, --broadcast, --exec CMD, --proxy tcp://HOST:PORT (or --static DIR)',
+      'serve: choose a mode: --echo, --broadcast, --exec CMD, --proxy tcp://HOST:PORT, --io, --engine-io (or --static DIR)',
     );
   }
   let mode: ModeHandler | undefined;
@@ -400,6 +412,7 @@ export async function runServe(argv: readonly string[], printHelp: () => void): 
     printHelp();
     return 0;
   }
+  if ('reference' in cfg) return (await import('./reference.js')).runReferenceServer(cfg);
   const logger = new Logger(cfg.quiet);
   const server = await startServer(cfg, logger);
   const extras = [
@@ -407,9 +420,11 @@ export async function runServe(argv: readonly string[], printHelp: () => void): 
     cfg.staticDir !== undefined ? `static files from ${cfg.staticDir}` : '',
     cfg.tls ? 'TLS' : '',
   ].filter(Boolean);
+  // Handlers first: a supervisor may signal as soon as it reads the listening line.
+  const stopped = untilSignal(server, logger);
   logger.always(
     `parley ${cfg.modeName} server listening on ${server.url}${extras.length ? ` (${extras.join(', ')})` : ''}`,
   );
-  await untilSignal(server, logger);
+  await stopped;
   return 0;
 }

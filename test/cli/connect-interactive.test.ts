@@ -112,3 +112,29 @@ describe('parley connect on a terminal', {
     assert.equal(await pty.exited, 0);
   });
 });
+
+describe('parley connect --io on a terminal', {
+  skip: !haveScript && 'util-linux script is not installed',
+}, () => {
+  let server: CliServer;
+  before(async () => {
+    server = await startCliServer(['serve', '--io', '--port', '0', '--host', '127.0.0.1', '--quiet']);
+  });
+  after(async () => {
+    await server.stop();
+  });
+
+  test('events and acks above the prompt, bad lines explained, /quit exits 0', async (t) => {
+    const pty = new Pty(['connect', '--io', `http://127.0.0.1:${server.port}`, '--ack'], { NO_COLOR: '1' });
+    t.after(() => pty.kill());
+    await pty.waitFor(/\* connected to http:\/\/127\.0\.0\.1:\d+\/ as \S+/);
+    await pty.waitFor(/< \{"event":"auth","args":\[\{\}\]\}/);
+    pty.type('message-with-ack 1 {"two":2}\r');
+    await pty.waitFor(/ack \{"ack":"message-with-ack","args":\[1,\{"two":2\}\]\}/);
+    pty.type('message nope\r');
+    await pty.waitFor(/\* not sent: not JSON: nope/);
+    pty.type('/quit\r');
+    await pty.waitFor(/\* disconnected/);
+    assert.equal(await pty.exited, 0);
+  });
+});

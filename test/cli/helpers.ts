@@ -55,7 +55,7 @@ export function runCli(
 /** A `parley serve`/`demo` process that has printed its listening line. */
 export interface CliServer {
   proc: ChildProcess;
-  /** WebSocket URL from the listening line, e.g. ws://127.0.0.1:41234/. */
+  /** URL from the listening line, e.g. ws://127.0.0.1:41234/ (http://localhost:PORT/ for --io). */
   url: string;
   port: number;
   /** Everything written to stderr so far. */
@@ -99,7 +99,7 @@ export async function startCliServer(args: string[], env: NodeJS.ProcessEnv = {}
       check();
     });
   const m = await waitForLog(
-    /listening on (wss?:\/\/[^\s]+)|demo on \S+ \(WebSocket endpoint (ws:\/\/\S+)\)/,
+    /listening on ((?:wss?|https?):\/\/[^\s]+)|demo on \S+ \(WebSocket endpoint (ws:\/\/\S+)\)/,
   );
   const url = (m[1] ?? m[2])!;
   const port = Number(new URL(url).port);

@@ -252,3 +252,16 @@ describe('TLS', () => {
     assert.match(bad.stderr, /^parley: --tls-cert\/--tls-key: /);
   });
 });
+
+describe('signals right after the listening line', () => {
+  // Regression: the SIGINT/SIGTERM handlers were installed after the listening line was written,
+  // so a supervisor that signalled as soon as it read the line killed the process (no exit 0).
+  for (const mode of [['--echo'], ['--io', '--host', '127.0.0.1'], ['--engine-io', '--host', '127.0.0.1']]) {
+    test(`parley serve ${mode[0]} exits 0 on an immediate SIGTERM (5 runs)`, async () => {
+      for (let i = 0; i < 5; i++) {
+        const server = await startCliServer(['serve', ...mode, '--port', '0', '--quiet']);
+        assert.equal(await server.stop('SIGTERM'), 0, server.log());
+      }
+    });
+  }
+});
