@@ -133,7 +133,14 @@ function deconstruct(data: unknown, buffers: BinaryData[], ancestors: Set<object
     } else {
       const copy: Record<string, unknown> = {};
       for (const key of Object.keys(data)) {
-        copy[key] = deconstruct((data as Record<string, unknown>)[key], buffers, ancestors);
+        // defineProperty, not assignment: an own "__proto__" key (JSON.parse makes them) must stay
+        // a key, not become the copy's prototype and take its placeholder out of the JSON.
+        Object.defineProperty(copy, key, {
+          value: deconstruct((data as Record<string, unknown>)[key], buffers, ancestors),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
       }
       out = copy;
     }

@@ -2,6 +2,7 @@
 // other sessions live on.
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { describe, it } from 'node:test';
 import { Socket as EioClient } from 'engine.io-client';
 import type { CloseReason, Socket } from '../../src/engine/index.js';
@@ -37,6 +38,42 @@ async function echoServer(opts: Parameters<typeof startParley>[0] = {}): Promise
   return srv;
 }
 
+/**
+ * Sends a raw WebSocket upgrade request for `query`, then `frame` (if given) once the response
+ * head arrived, and resolves with everything the server wrote until it closed (or 3 s passed).
+ */
+function rawUpgrade(port: number, query: string, frame?: Buffer): Promise<string> {
+  return new Promise((resolve) => {
+    const sock = connect(port, '127.0.0.1');
+    let data = Buffer.alloc(0);
+    let sent = false;
+    sock.on('data', (d: Buffer) => {
+      data = Buffer.concat([data, d]);
+      if (frame && !sent && data.includes('\r\n\r\n')) {
+        sent = true;
+        sock.write(frame);
+      }
+    });
+    sock.on('error', () => {});
+    const timer = setTimeout(() => sock.destroy(), 3000);
+    sock.on('close', () => {
+      clearTimeout(timer);
+      resolve(data.toString('latin1'));
+    });
+    sock.write(
+      `GET /engine.io/?${query} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+    );
+  });
+}
+
+/** A masked client frame with the given first byte (FIN, RSV bits, opcode). */
+function maskedFrame(first: number, payload: string): Buffer {
+  const mask = Buffer.from([1, 2, 3, 4]);
+  const body = Buffer.from(payload).map((b, i) => b ^ mask[i % 4]!);
+  return Buffer.concat([Buffer.from([first, 0x80 | body.length]), mask, body]);
+}
+
 describe('engine hostile input: handshake and routing', () => {
   it('rejects bad query parameters and methods with engine.io JSON errors', async (t) => {
     const srv = await echoServer();
@@ -58,6 +95,49 @@ describe('engine hostile input: handshake and routing', () => {
       assert.equal(res.headers['content-type'], 'application/json');
       assert.equal(JSON.parse(res.body).code, code, `${method} ${path}`);
     }
+  });
+
+  // CVE-2023-31125: `transport=__proto__` reached a prototype property and crashed the server.
+  it('refuses Object.prototype names as transport, sid or EIO over polling (CVE-2023-31125)', async (t) => {
+    const srv = await echoServer();
+    t.after(() => srv.close());
+    const check = await bystander(srv, t);
+    const errors: number[] = [];
+    srv.engine.on('connection_error', (err: { code: number }) => errors.push(err.code));
+    const cases: [string, number][] = [
+      ['EIO=4&transport=__proto__', 0],
+      ['EIO=4&transport=constructor', 0],
+      ['EIO=4&transport=toString', 0],
+      ['EIO=__proto__&transport=polling', 5],
+      ['EIO=4&transport=polling&sid=__proto__', 1],
+      ['EIO=4&transport=polling&sid=hasOwnProperty', 1],
+    ];
+    for (const [query, code] of cases) {
+      const res = await raw(srv.port, 'GET', `/engine.io/?${query}`);
+      assert.equal(res.status, 400, query);
+      assert.equal(JSON.parse(res.body).code, code, query);
+    }
+    assert.deepEqual(errors, [0, 0, 0, 5, 1, 1]);
+    await check();
+  });
+
+  it('refuses WebSocket upgrades with a prototype-name transport or an unknown sid', async (t) => {
+    const srv = await echoServer();
+    t.after(() => srv.close());
+    const check = await bystander(srv, t);
+    const cases: [string, number][] = [
+      ['EIO=4&transport=__proto__', 0],
+      ['EIO=4&transport=constructor', 0],
+      ['EIO=4&transport=websocket&sid=nope', 1],
+      ['EIO=4&transport=websocket&sid=__proto__', 1],
+    ];
+    for (const [query, code] of cases) {
+      const reply = await rawUpgrade(srv.port, query);
+      assert.match(reply, /^HTTP\/1\.1 400 /, query);
+      assert.equal(JSON.parse(reply.slice(reply.indexOf('\r\n\r\n') + 4)).code, code, query);
+    }
+    assert.equal(srv.engine.clientsCount, 1, 'only the bystander has a session');
+    await check();
   });
 
   it('refuses a polling request carrying the sid of a WebSocket session (stolen sid)', async (t) => {
@@ -269,6 +349,31 @@ describe('engine hostile input: WebSocket frames', () => {
       assert.equal(await closed, reason);
       const [code] = await wsClosed;
       if (what.includes('maxHttpBufferSize')) assert.equal(code, 1009);
+      await check();
+    });
+  }
+
+  // CVE-2022-21676: an invalid WebSocket frame (RSV2/RSV3 set) raised an unhandled 'error'.
+  const invalidFrames: [string, Buffer][] = [
+    ['RSV2 and RSV3 set (CVE-2022-21676)', maskedFrame(0x80 | 0x20 | 0x10 | 0x1, '4hi')],
+    ['RSV1 without permessage-deflate', maskedFrame(0x80 | 0x40 | 0x1, '4hi')],
+    ['an unmasked client frame', Buffer.concat([Buffer.from([0x81, 3]), Buffer.from('4hi')])],
+    ['a reserved opcode', maskedFrame(0x80 | 0x3, '4hi')],
+  ];
+  for (const [what, frame] of invalidFrames) {
+    it(`closes the session on a frame with ${what} (1002), the process lives`, async (t) => {
+      const srv = await echoServer();
+      t.after(() => srv.close());
+      const check = await bystander(srv, t);
+      const conn = once<[Socket]>(srv.engine, 'connection');
+      const replyDone = rawUpgrade(srv.port, 'EIO=4&transport=websocket', frame);
+      const [socket] = await conn;
+      const closed = new Promise<CloseReason>((resolve) => socket.on('close', (reason) => resolve(reason)));
+      assert.equal(await closed, 'transport error');
+      const reply = await replyDone;
+      assert.match(reply, /^HTTP\/1\.1 101 /);
+      // the server's close frame: opcode 8, status 1002 (protocol error)
+      assert.ok(reply.endsWith('\x88\x02\x03\xea'), JSON.stringify(reply.slice(-8)));
       await check();
     });
   }

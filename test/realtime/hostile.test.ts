@@ -52,12 +52,40 @@ describe('parley server: hostile input', () => {
     ['malformed JSON', ['42["x"']],
     ['unknown packet type', ['49']],
     ['event payload not an array', ['42{"a":1}']],
+    ['empty event array', ['42[]']],
+    // CVE-2023-32695: an event "name" that is not a string or number crashed EventEmitter.emit
+    ['event name that is an object with toString (CVE-2023-32695)', ['42[{"toString":"foo"}]']],
+    ['event name true (CVE-2023-32695)', ['42[true,"foo"]']],
+    ['event name null (CVE-2023-32695)', ['42[null,"bar"]']],
     ['reserved event name', ['42["disconnect"]']],
+    ['reserved event name "connect"', ['42["connect"]']],
+    ['reserved event name "connect_error"', ['42["connect_error"]']],
+    ['reserved event name "disconnecting"', ['42["disconnecting"]']],
+    ['reserved event name "newListener"', ['42["newListener","x"]']],
+    ['reserved event name "removeListener"', ['42["removeListener","x"]']],
     ['too many attachments', ['455-["x"]']],
+    ['an attachment count that overflows', ['4599999999999999999999-["x"]']],
     ['placeholder out of range', ['451-["x",{"_placeholder":true,"num":7}]', Buffer.from([1])]],
     [
       'placeholder with non-integer index',
       ['451-["x",{"_placeholder":true,"num":"__proto__"}]', Buffer.from([1])],
+    ],
+    // CVE-2022-2421: a placeholder index such as "toString" used to resolve to a function
+    [
+      'placeholder index "toString" (CVE-2022-2421)',
+      ['451-["x",{"_placeholder":true,"num":"toString"}]', Buffer.from([1])],
+    ],
+    ['negative placeholder index', ['451-["x",{"_placeholder":true,"num":-1}]', Buffer.from([1])]],
+    ['fractional placeholder index', ['451-["x",{"_placeholder":true,"num":0.5}]', Buffer.from([1])]],
+    ['placeholder with extra keys', ['451-["x",{"_placeholder":true,"num":0,"more":1}]', Buffer.from([1])]],
+    ['placeholder flag not true', ['451-["x",{"_placeholder":"yes","num":0}]', Buffer.from([1])]],
+    [
+      'one attachment referenced twice',
+      ['451-["x",{"_placeholder":true,"num":0},{"_placeholder":true,"num":0}]', Buffer.from([1])],
+    ],
+    [
+      'an attachment no placeholder refers to',
+      ['452-["x",{"_placeholder":true,"num":0}]', Buffer.from([1]), Buffer.from([2])],
     ],
     ['binary without a binary packet', [Buffer.from([1, 2, 3])]],
     ['text while attachments are pending', ['451-["x",{"_placeholder":true,"num":0}]', '42["y"]']],
@@ -118,6 +146,43 @@ describe('parley server: hostile input', () => {
     const peer = await raw(s);
     peer.ws.send('42["x"]');
     assert.equal(await closedWithin(peer), true);
+  });
+
+  const beforeConnect: Array<[string, Array<string | Buffer>]> = [
+    ['a binary event', ['451-["x",{"_placeholder":true,"num":0}]', Buffer.from([1])]],
+    ['an ack', ['431["x"]']],
+    ['an event for another namespace', ['42/other,["x"]']],
+  ];
+  for (const [name, frames] of beforeConnect) {
+    it(`closes a session that sends ${name} before CONNECT`, async () => {
+      const witness = s.client();
+      await once(witness, 'connect');
+      const peer = await raw(s);
+      for (const f of frames) peer.ws.send(f);
+      assert.equal(await closedWithin(peer), true);
+      assert.equal(await witness.timeout(2000).emitWithAck('echo', name), name);
+    });
+  }
+
+  it('leaves a placeholder-shaped object in a plain EVENT as data (CVE-2022-2421)', async () => {
+    const peer = await connected(s);
+    peer.ws.send('421["echo",{"_placeholder":true,"num":0}]');
+    for (let i = 0; i < 100 && peer.messages.length < 3; i++) await delay(10);
+    assert.equal(peer.messages[2], '431[{"_placeholder":true,"num":0}]');
+    peer.ws.close();
+  });
+
+  it('keeps an own "__proto__" key holding an attachment a key when echoing it', async () => {
+    // Regression: the encoder assigned copy["__proto__"] = placeholder, which set the copy's
+    // prototype instead: the reply declared one attachment and carried no placeholder.
+    const peer = await connected(s);
+    peer.ws.send('451-1["echo",{"__proto__":{"_placeholder":true,"num":0}}]');
+    peer.ws.send(Buffer.from([7]));
+    for (let i = 0; i < 100 && peer.messages.length < 4; i++) await delay(10);
+    assert.equal(peer.messages[2], '461-1[{"__proto__":{"_placeholder":true,"num":0}}]');
+    assert.deepEqual([...(peer.messages[3] as Buffer)], [7]);
+    assert.equal(Object.getPrototypeOf({}), Object.prototype);
+    peer.ws.close();
   });
 
   it('closes a session that never connects to a namespace (connectTimeout)', async () => {
