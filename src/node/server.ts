@@ -268,6 +268,9 @@ export class WebSocketServer extends EventEmitter {
         }
       });
       if (options.heartbeat !== undefined) this.#startHeartbeat();
+    } else if (options.heartbeat !== undefined) {
+      // Without the set of clients there is no shared timer to walk it: each connection beats alone.
+      ws._startHeartbeat(options.heartbeat.interval, options.heartbeat.timeout);
     }
     callback(ws, req);
   }
@@ -335,7 +338,7 @@ export class WebSocketServer extends EventEmitter {
         return;
       }
       const now = Date.now();
-      for (const ws of clients) ws._heartbeat(now, heartbeat.timeout);
+      for (const ws of clients) ws._heartbeat(now, heartbeat.interval, heartbeat.timeout);
     }, tick);
     this.#heartbeatTimer.unref();
   }

@@ -760,25 +760,29 @@ export class WebSocket extends EventEmitter implements ReceiverHandler {
   // --- Heartbeat ---------------------------------------------------------------------------
 
   /**
-   * @internal One beat of the heartbeat: terminate if the last ping went unanswered for
-   * `timeout` ms, else ping. Returns false once the connection is over.
+   * @internal One beat of the heartbeat (beats come every min(interval, timeout) ms): terminate
+   * if the last ping went unanswered for `timeout` ms, else ping once `interval` ms have passed
+   * since the last one (the first beat starts the count). Returns false once the connection is over.
    */
-  _heartbeat(now: number, timeout: number): boolean {
+  _heartbeat(now: number, interval: number, timeout: number): boolean {
     if (this.#readyState !== WebSocket.OPEN) return this.#readyState !== WebSocket.CLOSED;
     if (this.#awaitingPong) {
       if (now - this.#pingSentAt >= timeout) this.terminate();
       return true;
     }
+    if (this.#pingSentAt === 0) this.#pingSentAt = now;
+    // A timer may fire a millisecond "early" by Date.now(): allow for it, or a beat is skipped.
+    if (now - this.#pingSentAt < interval - 1) return true;
     this.#awaitingPong = true;
     this.#pingSentAt = now;
     this.#sendControl(Opcode.Ping, EMPTY, undefined);
     return true;
   }
 
-  /** @internal Client side: beat every `interval` ms until the connection closes. */
+  /** @internal Beats for this connection alone (clients, and servers without client tracking). */
   _startHeartbeat(interval: number, timeout: number): void {
     const tick = Math.max(1, Math.min(interval, timeout));
-    this.#heartbeatTimer = setInterval(() => this._heartbeat(Date.now(), timeout), tick);
+    this.#heartbeatTimer = setInterval(() => this._heartbeat(Date.now(), interval, timeout), tick);
     this.#heartbeatTimer.unref();
   }
 
