@@ -43,9 +43,12 @@ export function createWebSocketStream(ws: WebSocket, options?: DuplexOptions): D
       ws.once('close', () => callback());
       ws.close();
     },
+    // 'close' is emitted by hand once the WebSocket has closed (emitClose is off for that reason,
+    // as in ws): finished(), pipeline() and 'close' listeners wait for it.
     destroy(error, callback) {
       if (ws.readyState === ws.CLOSED) {
         callback(error);
+        process.nextTick(emitClose, duplex);
         return;
       }
       let called = false;
@@ -56,6 +59,7 @@ export function createWebSocketStream(ws: WebSocket, options?: DuplexOptions): D
       ws.once('close', () => {
         if (!called) callback(error);
         called = true;
+        process.nextTick(emitClose, duplex);
       });
       if (terminateOnDestroy) ws.terminate();
     },
@@ -84,4 +88,8 @@ export function createWebSocketStream(ws: WebSocket, options?: DuplexOptions): D
     /* reported to the caller through the stream's own 'error' listeners */
   });
   return duplex;
+}
+
+function emitClose(stream: Duplex): void {
+  stream.emit('close');
 }
