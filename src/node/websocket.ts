@@ -165,6 +165,8 @@ export class WebSocket extends EventEmitter implements ReceiverHandler {
   /** Opcode of a message being sent in fragments (`fin: false`), 0 if none. */
   #fragmentOpcode = 0;
   #fragmentCompressed = false;
+  /** Broadcast frames held until the fragmented message being sent ends (section 5.4). */
+  #heldBroadcasts: Array<() => void> | null = null;
   /** Bytes of sends made after the connection left OPEN, as the WHATWG API counts them. */
   #lateBytes = 0;
 
@@ -429,6 +431,11 @@ export class WebSocket extends EventEmitter implements ReceiverHandler {
         return false;
       });
     }
+    if (fin && this.#heldBroadcasts !== null) {
+      const held = this.#heldBroadcasts;
+      this.#heldBroadcasts = null;
+      for (const release of held) release();
+    }
     const socket = this.#socket;
     return socket === null || this.#outLength + socket.writableLength < socket.writableHighWaterMark;
   }
@@ -443,8 +450,13 @@ export class WebSocket extends EventEmitter implements ReceiverHandler {
    * were made with a fresh context, so this connection's compressor starts afresh after it.
    */
   _sendPrepared(frame: Buffer, compressed: boolean, payload: Buffer, opcode: number): void {
-    if (this.#isServer === false || this.#fragmentOpcode !== 0) {
-      // Clients mask every frame, and a fragmented message may not be interleaved: send normally.
+    if (this.#fragmentOpcode !== 0) {
+      // Frames of another message may not go between a message's fragments: wait for its end.
+      (this.#heldBroadcasts ??= []).push(() => this._sendPrepared(frame, compressed, payload, opcode));
+      return;
+    }
+    if (this.#isServer === false) {
+      // Clients mask every frame: send normally.
       this.send(payload, { binary: opcode === Opcode.Binary });
       return;
     }
