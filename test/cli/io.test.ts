@@ -19,6 +19,16 @@ function nextEvent(
   return new Promise<unknown[]>((resolve) => socket.once(event, (...args) => resolve(args)));
 }
 
+/**
+ * `parley connect --io` against `serve --io`. The reference heartbeat (ping every 300 ms, 200 ms to
+ * answer) can expire when the machine is loaded (a parallel test run): a run that ended with
+ * `ping timeout` is retried once; any other outcome is final.
+ */
+async function runIo(args: string[], opts: Parameters<typeof runCli>[1] = {}): ReturnType<typeof runCli> {
+  const run = await runCli(args, opts);
+  return /disconnected: ping timeout/.test(run.stderr) ? runCli(args, opts) : run;
+}
+
 /** The JSON lines of a `connect --io` run. */
 function jsonLines(stdout: string): unknown[] {
   return stdout
@@ -47,7 +57,7 @@ describe('parley serve --io with parley connect --io in pipe mode', () => {
   });
 
   test('each line is an emit; incoming events print as JSON lines', async () => {
-    const run = await runCli(['connect', '--io', base], {
+    const run = await runIo(['connect', '--io', base], {
       input: 'message "hello" {"a":[1,2]} 3 null\n\n"message" true\n',
     });
     assert.equal(run.code, 0, run.stderr);
@@ -59,7 +69,7 @@ describe('parley serve --io with parley connect --io in pipe mode', () => {
   });
 
   test('--ack prints acknowledgements; binary travels as {"$binary": base64}', async () => {
-    const run = await runCli(['connect', '--io', base, '--ack'], {
+    const run = await runIo(['connect', '--io', base, '--ack'], {
       input: 'message-with-ack 1 "two" {"$binary":"AQID/w=="}\n',
     });
     assert.equal(run.code, 0, run.stderr);
@@ -70,7 +80,7 @@ describe('parley serve --io with parley connect --io in pipe mode', () => {
   });
 
   test('a namespace in the URL, --io-auth and websocket-only transport', async () => {
-    const run = await runCli(
+    const run = await runIo(
       ['connect', '--io', `${base}/custom`, '--io-auth', '{"token":"abc"}', '--transport', 'websocket'],
       { input: '' },
     );
@@ -80,14 +90,14 @@ describe('parley serve --io with parley connect --io in pipe mode', () => {
   });
 
   test('a line that is not JSON is reported, later lines still go out, exit 1', async () => {
-    const run = await runCli(['connect', '--io', base], { input: 'message hello\nmessage "ok"\n' });
+    const run = await runIo(['connect', '--io', base], { input: 'message hello\nmessage "ok"\n' });
     assert.equal(run.code, 1);
     assert.match(run.stderr, /line 1 not sent: not JSON: hello/);
     assert.deepEqual(jsonLines(run.stdout).slice(1), [{ event: 'message-back', args: ['ok'] }]);
   });
 
   test('an ack that never comes is reported and exits 1', async () => {
-    const run = await runCli(['connect', '--io', base, '--ack', '--ack-timeout', '0.3'], {
+    const run = await runIo(['connect', '--io', base, '--ack', '--ack-timeout', '0.3'], {
       input: 'nobody-listens 1\n',
     });
     assert.equal(run.code, 1);
@@ -95,32 +105,44 @@ describe('parley serve --io with parley connect --io in pipe mode', () => {
   });
 
   test('an unknown namespace is a refused handshake (exit 4)', async () => {
-    const run = await runCli(['connect', '--io', `${base}/nope`], { input: '' });
+    const run = await runIo(['connect', '--io', `${base}/nope`], { input: '' });
     assert.equal(run.code, 4);
     assert.match(run.stderr, /refused the connection: Invalid namespace/);
   });
 
   test('socket.io-client sees the reference behaviour', async () => {
-    const client = socketIoClient(base, { auth: { n: 1 }, forceNew: true, reconnection: false });
-    try {
-      const [auth] = await nextEvent(client, 'auth');
-      assert.deepEqual(auth, { n: 1 });
-      const back = nextEvent(client, 'message-back');
-      client.emit('message', 'x', Buffer.from([1, 2]));
-      const [text, bytes] = await back;
-      assert.equal(text, 'x');
-      assert.deepEqual([...(bytes as Buffer)], [1, 2]);
-      const acked = await new Promise<unknown[]>((resolve, reject) =>
-        client
-          .timeout(2000)
-          .emit('message-with-ack', 7, 'y', (err: Error | null, ...args: unknown[]) =>
-            err ? reject(err) : resolve(args),
-          ),
-      );
-      assert.deepEqual(acked, [7, 'y']);
-    } finally {
-      client.disconnect();
-    }
+    const attempt = async (): Promise<string | undefined> => {
+      const client = socketIoClient(base, { auth: { n: 1 }, forceNew: true, reconnection: false });
+      let reason: string | undefined;
+      client.on('disconnect', (r: string) => {
+        reason = r;
+      });
+      try {
+        const [auth] = await nextEvent(client, 'auth');
+        assert.deepEqual(auth, { n: 1 });
+        const back = nextEvent(client, 'message-back');
+        client.emit('message', 'x', Buffer.from([1, 2]));
+        const [text, bytes] = await back;
+        assert.equal(text, 'x');
+        assert.deepEqual([...(bytes as Buffer)], [1, 2]);
+        const acked = await new Promise<unknown[]>((resolve, reject) =>
+          client
+            .timeout(2000)
+            .emit('message-with-ack', 7, 'y', (err: Error | null, ...args: unknown[]) =>
+              err ? reject(err) : resolve(args),
+            ),
+        );
+        assert.deepEqual(acked, [7, 'y']);
+        return undefined;
+      } catch (err) {
+        // See runIo: the reference heartbeat may expire on a loaded machine; retried once.
+        if (reason === 'ping timeout') return reason;
+        throw err;
+      } finally {
+        client.disconnect();
+      }
+    };
+    if ((await attempt()) !== undefined) assert.equal(await attempt(), undefined);
   });
 
   test('SIGTERM disconnects the clients and exits 0', async () => {
@@ -129,7 +151,8 @@ describe('parley serve --io with parley connect --io in pipe mode', () => {
     await nextEvent(client, 'auth');
     const gone = nextEvent(client, 'disconnect');
     assert.equal(await other.stop(), 0, other.log());
-    assert.match(String((await gone)[0]), /transport close|io server disconnect/);
+    // 'transport error' when the client was between two polls as the server went away
+    assert.match(String((await gone)[0]), /^(transport close|transport error|io server disconnect)$/);
   });
 });
 

@@ -11,7 +11,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { WebSocket } from 'ws';
-import { createReferenceServer, type ReferenceServer } from '../../src/realtime/reference.js';
+import { type Started, start } from '../realtime/helpers.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -49,7 +49,7 @@ describe('parley/client browser bundle', () => {
   describe('scripts/build-browser.mjs output', () => {
     let dir: string;
     let file: string;
-    let server: ReferenceServer;
+    let server: Started;
     before(async () => {
       dir = mkdtempSync(join(tmpdir(), 'parley-bundle-'));
       file = join(dir, 'parley-client.min.js');
@@ -61,7 +61,12 @@ describe('parley/client browser bundle', () => {
         },
       );
       assert.match(out, /browser bundle: .* \d+ bytes minified, \d+ bytes gzipped/);
-      server = await createReferenceServer({ port: 0, host: '127.0.0.1' });
+      // Default heartbeat (not the reference's 300 + 200 ms): the test must not depend on machine load.
+      server = await start();
+      server.io.on('connection', (socket) => {
+        socket.emit('auth', socket.handshake.auth);
+        socket.on('message-with-ack', (value: unknown, ack: (v: unknown) => void) => ack(value));
+      });
     });
     after(async () => {
       await server.close();
