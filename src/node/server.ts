@@ -145,7 +145,8 @@ export class WebSocketServer extends EventEmitter {
   /** The bound address of the server (not in `noServer` mode). */
   address(): ReturnType<http.Server['address']> {
     if (this.options.noServer) throw new Error('The server is operating in "noServer" mode');
-    return this.#server === null ? null : this.#server.address();
+    // null once closed, even when the HTTP server was the caller's and still listens (as in ws).
+    return this.#server === null || this.#state !== State.Running ? null : this.#server.address();
   }
 
   /** Whether `req` is for this server (its path, when the `path` option is set). */
@@ -343,6 +344,9 @@ export class WebSocketServer extends EventEmitter {
     this.#heartbeatTimer.unref();
   }
 }
+
+WebSocket.Server = WebSocketServer;
+WebSocket.WebSocketServer = WebSocketServer;
 
 function onHandshakeSocketError(this: Duplex): void {
   this.destroy();

@@ -3,7 +3,7 @@
  * @module
  */
 import { Duplex, type DuplexOptions } from 'node:stream';
-import type { RawData, WebSocket } from './websocket.js';
+import { type RawData, WebSocket } from './websocket.js';
 
 /**
  * Wraps `ws` in a Duplex: each message read becomes a chunk, each chunk written one message.
@@ -89,6 +89,8 @@ export function createWebSocketStream(ws: WebSocket, options?: DuplexOptions): D
   });
   return duplex;
 }
+
+WebSocket.createWebSocketStream = createWebSocketStream;
 
 function emitClose(stream: Duplex): void {
   stream.emit('close');

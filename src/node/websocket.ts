@@ -25,6 +25,8 @@ import { Receiver, type ReceiverHandler } from '../protocol/receiver.js';
 import { connect } from './client.js';
 import type { PerMessageDeflate } from './deflate.js';
 import type { ClientOptions } from './options.js';
+import type { WebSocketServer } from './server.js';
+import type { createWebSocketStream } from './stream.js';
 
 /** How binary messages are handed to `message` listeners. */
 export type BinaryType = 'nodebuffer' | 'arraybuffer' | 'fragments';
@@ -137,6 +139,12 @@ export class WebSocket extends EventEmitter implements ReceiverHandler {
   static readonly OPEN = 1;
   static readonly CLOSING = 2;
   static readonly CLOSED = 3;
+  // As on ws's default export, for code written `new WebSocket.Server(...)`; server.ts and
+  // stream.ts set them (declared here to keep this module free of import cycles).
+  declare static Server: typeof WebSocketServer;
+  declare static WebSocketServer: typeof WebSocketServer;
+  declare static createWebSocketStream: typeof createWebSocketStream;
+  static readonly WebSocket: typeof WebSocket = WebSocket;
   readonly CONNECTING = 0;
   readonly OPEN = 1;
   readonly CLOSING = 2;

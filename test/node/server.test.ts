@@ -126,11 +126,13 @@ describe('server: attached to an HTTP server', () => {
     assert.equal((await errored)[0], failure);
   });
 
-  test('after close(), the HTTP server no longer upgrades for it', async () => {
+  test('after close(), the HTTP server no longer upgrades for it, and address() is null', async () => {
     const server = await httpServer();
     const wss = new WebSocketServer({ server });
+    assert.equal((wss.address() as { port: number }).port, portOf(server));
     await new Promise<void>((resolve) => wss.close(() => resolve()));
     assert.equal(server.listenerCount('upgrade'), 0);
+    assert.equal(wss.address(), null);
   });
 });
 
@@ -467,6 +469,36 @@ describe('refused handshakes', () => {
     assert.equal(req.url, '/x');
     assert.equal(typeof (socket as Socket).end, 'function');
     assert.equal(statusOf(await response), 418);
+  });
+});
+
+describe('the default export, ws style', () => {
+  test('WebSocket.Server, WebSocket.WebSocketServer, WebSocket.createWebSocketStream, WebSocket.WebSocket', async () => {
+    const { default: WebSocketDefault, createWebSocketStream } = await import('../../src/index.js');
+    assert.equal(WebSocketDefault, WebSocket);
+    assert.equal(WebSocketDefault.Server, WebSocketServer);
+    assert.equal(WebSocketDefault.WebSocketServer, WebSocketServer);
+    assert.equal(WebSocketDefault.createWebSocketStream, createWebSocketStream);
+    assert.equal(WebSocketDefault.WebSocket, WebSocket);
+    const wss = new WebSocketDefault.Server({ port: 0, host: '127.0.0.1' });
+    await next(wss, 'listening');
+    const ws = await open(`ws://127.0.0.1:${portOf(wss)}`);
+    ws.terminate();
+    await shutdown(wss);
+  });
+
+  test('options.WebSocket: connections are instances of the given subclass', async () => {
+    class Tagged extends WebSocket {
+      readonly tag = 'mine';
+    }
+    const { wss, url } = await listen({ WebSocket: Tagged });
+    after(() => shutdown(wss));
+    const connected = next(wss, 'connection');
+    const ws = await open(url);
+    const [server] = (await connected) as [WebSocket];
+    assert.ok(server instanceof Tagged);
+    assert.equal((server as Tagged).tag, 'mine');
+    ws.terminate();
   });
 });
 
