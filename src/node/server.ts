@@ -191,15 +191,8 @@ export class WebSocketServer extends EventEmitter {
         deflate = { params: accepted.params, header: formatExtensions([accepted.response]) };
     }
 
-    let protocol: string | undefined;
-    if (checked.protocols.length > 0) {
-      const handle = this.options.handleProtocols;
-      const chosen = handle === undefined ? checked.protocols[0] : handle(new Set(checked.protocols), req);
-      if (chosen !== false) protocol = chosen;
-    }
-
     const complete = (): void =>
-      this.#completeUpgrade(req, socket, head, checked.key, protocol, deflate, callback);
+      this.#completeUpgrade(req, socket, head, checked.key, checked.protocols, deflate, callback);
     const verify = this.options.verifyClient;
     if (verify === undefined) return complete();
     const info = {
@@ -223,7 +216,7 @@ export class WebSocketServer extends EventEmitter {
     socket: Duplex,
     head: Buffer,
     key: string,
-    protocol: string | undefined,
+    offered: string[],
     deflate: { params: PerMessageDeflate['params']; header: string } | null,
     callback: (ws: WebSocket, req: IncomingMessage) => void,
   ): void {
@@ -232,6 +225,13 @@ export class WebSocketServer extends EventEmitter {
       return;
     }
     if (this.#state !== State.Running) return abortHandshake(socket, 503);
+    // Chosen after verifyClient (as in ws), which may have put what the choice needs on `req`.
+    let protocol: string | undefined;
+    if (offered.length > 0) {
+      const handle = this.options.handleProtocols;
+      const chosen = handle === undefined ? offered[0] : handle(new Set(offered), req);
+      if (chosen !== false) protocol = chosen;
+    }
     const headers = upgradeResponseLines(key, protocol, deflate?.header);
     this.emit('headers', headers, req);
     socket.write(headers.concat('\r\n').join('\r\n'));

@@ -41,8 +41,9 @@ async function httpServer(): Promise<http.Server> {
 async function refused(
   url: string,
   options: ConstructorParameters<typeof WebSocket>[2] = {},
+  protocols: string[] = [],
 ): Promise<{ status: number; headers: IncomingMessage['headers']; body: string }> {
-  const ws = new WebSocket(url, options);
+  const ws = new WebSocket(url, protocols, options);
   const [, res] = (await next(ws, 'unexpected-response')) as [http.ClientRequest, IncomingMessage];
   let body = '';
   for await (const chunk of res) body += chunk;
@@ -275,6 +276,31 @@ describe('handleProtocols', () => {
     assert.deepEqual(offered[0], ['v1', 'v2']);
     assert.equal(ws.protocol, 'v2');
     assert.equal(server.protocol, 'v2');
+    ws.terminate();
+  });
+
+  test('is called after verifyClient, and not for refused clients (as in ws)', async () => {
+    const calls: string[] = [];
+    const { wss, url } = await listen({
+      verifyClient: (info, done) => {
+        calls.push('verifyClient');
+        setTimeout(() => {
+          (info.req as IncomingMessage & { user?: string }).user = 'alice';
+          done(info.req.headers['x-ok'] === '1');
+        }, 10);
+      },
+      handleProtocols: (protocols, req) => {
+        calls.push('handleProtocols');
+        const user = (req as IncomingMessage & { user?: string }).user;
+        return user === undefined ? false : `${[...protocols][0]}`;
+      },
+    });
+    after(() => shutdown(wss));
+    assert.equal((await refused(url, {}, ['for-bob'])).status, 401);
+    assert.deepEqual(calls, ['verifyClient']);
+    const ws = await open(url, ['for-alice'], { headers: { 'X-Ok': '1' } });
+    assert.equal(ws.protocol, 'for-alice');
+    assert.deepEqual(calls, ['verifyClient', 'verifyClient', 'handleProtocols']);
     ws.terminate();
   });
 
