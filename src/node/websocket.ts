@@ -371,6 +371,14 @@ export class WebSocket extends EventEmitter implements ReceiverHandler {
   /** @internal */
   onCompressedMessage(parts: Buffer[], isBinary: boolean): void {
     const deflate = (this.#settings as SocketSettings).deflate as PerMessageDeflate;
+    // Small messages inflate at once (see deflate.ts): no closure, no thread-pool round trip.
+    const inflated = deflate.decompressSync(parts);
+    if (inflated !== null) {
+      const receiver = this.#receiver as Receiver;
+      if (Buffer.isBuffer(inflated)) receiver.inflated(inflated, isBinary);
+      else receiver.fail(inflated);
+      return;
+    }
     deflate.decompress(parts, (error, data) => {
       const receiver = this.#receiver as Receiver;
       if (error !== null) receiver.fail(error);
@@ -417,7 +425,12 @@ export class WebSocket extends EventEmitter implements ReceiverHandler {
     }
     if (fin) this.#fragmentOpcode = 0;
 
-    if (compress) {
+    // A small message compresses at once when nothing is queued ahead of it (see deflate.ts).
+    const compressed =
+      compress && !this.#busy ? (deflate as PerMessageDeflate).compressSync(payload, fin) : null;
+    if (compressed !== null) {
+      this.#frame(opcode, compressed, fin, first, mask, cb);
+    } else if (compress) {
       this.#run(() => {
         (deflate as PerMessageDeflate).compress(payload, fin, (error, out) => {
           if (error !== null) {
