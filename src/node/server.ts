@@ -347,6 +347,7 @@ export class WebSocketServer extends EventEmitter {
 
 WebSocket.Server = WebSocketServer;
 WebSocket.WebSocketServer = WebSocketServer;
+WebSocket.WebSocket = WebSocket;
 
 function onHandshakeSocketError(this: Duplex): void {
   this.destroy();

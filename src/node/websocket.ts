@@ -144,7 +144,7 @@ export class WebSocket extends EventEmitter implements ReceiverHandler {
   declare static Server: typeof WebSocketServer;
   declare static WebSocketServer: typeof WebSocketServer;
   declare static createWebSocketStream: typeof createWebSocketStream;
-  static readonly WebSocket: typeof WebSocket = WebSocket;
+  declare static WebSocket: typeof WebSocket;
   readonly CONNECTING = 0;
   readonly OPEN = 1;
   readonly CLOSING = 2;
