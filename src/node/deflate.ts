@@ -39,7 +39,11 @@ export interface PerMessageDeflateOptions {
    * them to the thread pool. An inflated message is still bounded by `maxPayload`.
    */
   syncMaxSize?: number;
-  /** Options passed to zlib's deflate (level, memLevel, strategy, chunkSize). */
+  /**
+   * Options passed to zlib's deflate (level, memLevel, strategy, chunkSize). The level defaults
+   * to 1 (zlib's fastest, as gorilla/websocket's default), not zlib's 6 (ws's default): on chat-like
+   * JSON it costs 2.5-3x less CPU per byte for output 11-17% larger. Pass `level: 6` for zlib's.
+   */
   zlibDeflateOptions?: zlib.ZlibOptions;
   /** Options passed to zlib's inflate (chunkSize). */
   zlibInflateOptions?: zlib.ZlibOptions;
@@ -47,6 +51,8 @@ export interface PerMessageDeflateOptions {
 
 const TRAILER = Buffer.from([0x00, 0x00, 0xff, 0xff]);
 const DEFAULT_SYNC_MAX = 16 * 1024;
+/** zlib's fastest level: see `zlibDeflateOptions`. */
+const DEFAULT_LEVEL = 1;
 
 /**
  * The parts of a node:zlib stream that its own `zlib.*Sync` functions use: the native handle's
@@ -270,7 +276,11 @@ export class PerMessageDeflate {
 
   #createDeflate(): zlib.DeflateRaw {
     const ours = this.#isServer ? this.#params.serverMaxWindowBits : this.#params.clientMaxWindowBits;
-    const deflate = zlib.createDeflateRaw({ ...this.#options.zlibDeflateOptions, windowBits: ours });
+    const deflate = zlib.createDeflateRaw({
+      level: DEFAULT_LEVEL,
+      ...this.#options.zlibDeflateOptions,
+      windowBits: ours,
+    });
     deflate.on('data', (chunk: Buffer) => {
       this.#deflateChunks.push(chunk);
       this.#deflateLength += chunk.length;
