@@ -13,7 +13,7 @@ import { upgradeResponseLines, validateUpgradeRequest } from '../protocol/handsh
 import { encodeBroadcast } from './broadcast.js';
 import { PerMessageDeflate, type PerMessageDeflateOptions } from './deflate.js';
 import type { ServerOptions, VerifyClientAsync, VerifyClientSync } from './options.js';
-import { type SendData, WebSocket } from './websocket.js';
+import { type SendData, type SocketSettings, WebSocket } from './websocket.js';
 
 enum State {
   Running = 0,
@@ -66,6 +66,16 @@ export class WebSocketServer extends EventEmitter {
   #deflateConfig: (DeflateConfig & PerMessageDeflateOptions) | null;
   #heartbeatTimer: NodeJS.Timeout | null = null;
   #shouldEmitClose = false;
+  /** The settings of connections without compression: the same for all, so shared. */
+  #plainSettings: SocketSettings | null = null;
+  /**
+   * One 'close' listener for every tracked client (`this` is the client): a closure per
+   * connection would keep a function and its context alive per idle connection.
+   */
+  readonly #onClientClose = ((server: WebSocketServer) =>
+    function onClientClose(this: WebSocket): void {
+      server.#clientClosed(this);
+    })(this);
 
   /** Validates `options` up front (one and only one of `port`, `server`, `noServer`). */
   constructor(options: ServerOptions, callback?: () => void) {
@@ -241,39 +251,42 @@ export class WebSocketServer extends EventEmitter {
     const Class = options.WebSocket ?? WebSocket;
     const ws = new Class(null);
     const maxPayload = options.maxPayload ?? Defaults.maxPayload;
+    const settings = (compression: PerMessageDeflate | null): SocketSettings => ({
+      maxPayload,
+      maxFragments: options.maxFragments ?? Defaults.maxFragments,
+      skipUTF8Validation: options.skipUTF8Validation ?? false,
+      autoPong: options.autoPong ?? true,
+      closeTimeout: options.closeTimeout ?? Defaults.closeTimeout,
+      deflate: compression,
+    });
     ws.setSocket(
       socket,
       head,
-      {
-        maxPayload,
-        maxFragments: options.maxFragments ?? Defaults.maxFragments,
-        skipUTF8Validation: options.skipUTF8Validation ?? false,
-        autoPong: options.autoPong ?? true,
-        closeTimeout: options.closeTimeout ?? Defaults.closeTimeout,
-        deflate:
-          deflate === null
-            ? null
-            : new PerMessageDeflate(deflate.params, true, maxPayload, this.#deflateConfig ?? {}),
-      },
+      deflate === null
+        ? (this.#plainSettings ??= settings(null))
+        : settings(new PerMessageDeflate(deflate.params, true, maxPayload, this.#deflateConfig ?? {})),
       protocol ?? '',
       deflate?.header ?? '',
     );
     const clients = this.clients;
     if (clients !== undefined) {
       clients.add(ws);
-      ws.on('close', () => {
-        clients.delete(ws);
-        if (this.#shouldEmitClose && clients.size === 0) {
-          this.#shouldEmitClose = false;
-          process.nextTick(() => this.#emitClose());
-        }
-      });
+      ws.on('close', this.#onClientClose);
       if (options.heartbeat !== undefined) this.#startHeartbeat();
     } else if (options.heartbeat !== undefined) {
       // Without the set of clients there is no shared timer to walk it: each connection beats alone.
       ws._startHeartbeat(options.heartbeat.interval, options.heartbeat.timeout);
     }
     callback(ws, req);
+  }
+
+  #clientClosed(ws: WebSocket): void {
+    const clients = this.clients as Set<WebSocket>;
+    clients.delete(ws);
+    if (this.#shouldEmitClose && clients.size === 0) {
+      this.#shouldEmitClose = false;
+      process.nextTick(() => this.#emitClose());
+    }
   }
 
   /**
