@@ -80,6 +80,25 @@ describe('request options', () => {
     ws.terminate();
   });
 
+  test('finishRequest gets the request and the WebSocket, and sends it itself', async () => {
+    const { wss, url } = await listen();
+    after(() => shutdown(wss));
+    const connected = next(wss, 'connection');
+    let given: WebSocket | undefined;
+    const ws = new WebSocket(url, {
+      finishRequest: (request, websocket) => {
+        given = websocket;
+        request.setHeader('X-Late', 'set in finishRequest');
+        request.end();
+      },
+    });
+    await next(ws, 'open');
+    const [, req] = (await connected) as [WebSocket, IncomingMessage];
+    assert.equal(given, ws);
+    assert.equal(req.headers['x-late'], 'set in finishRequest');
+    ws.terminate();
+  });
+
   test('url is the address connected to; http: becomes ws:', async () => {
     const { wss, url } = await listen();
     after(() => shutdown(wss));

@@ -218,6 +218,18 @@ describe('ping and pong', () => {
     assert.ifError(await sent);
   });
 
+  test('the server option autoPong: false leaves pings unanswered', async () => {
+    const { wss, client, server } = await pair({ autoPong: false });
+    after(() => shutdown(wss));
+    let pongs = 0;
+    client.on('pong', () => pongs++);
+    const pinged = next(server, 'ping');
+    client.ping('hello?');
+    assert.equal(String((await pinged)[0]), 'hello?');
+    await delay(150);
+    assert.equal(pongs, 0);
+  });
+
   test('a control payload over 125 bytes throws', async () => {
     const { wss, client } = await pair();
     after(() => shutdown(wss));
