@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // parley's benchmark suite (`npm run bench`): the workloads of issue 3 against parley, the `ws`
 // package, a raw node:net echo (the floor for any server on Node's sockets) and uWebSockets.js when
-// this machine has it. See BENCHMARKS.md for the method and the last full run.
+// this machine has it; and the realtime workload of issue 5, parley's Socket.IO-compatible server
+// against socket.io. See BENCHMARKS.md for the method and the last full run.
 //
 //   node bench/run.mjs [--quick] [--only a,c] [--servers parley,ws] [--reps N] [--json out.json]
 //                      [--markdown]
@@ -43,8 +44,9 @@ const LOAD_CPU = 1;
 
 const USAGE = `usage: node bench/run.mjs [options]
   --quick            fewer and shorter runs (a smoke check, about 2 minutes)
-  --only a,c         workloads to run (a-h; default all)
-  --servers LIST     servers to run: parley,ws,net,uws (default all; uws only if it loads)
+  --only a,c         workloads to run (a-i; default all; i: realtime, parley vs socket.io)
+  --servers LIST     servers to run: parley,ws,net,uws (default all; uws only if it loads);
+                     for (i), parley runs parley/realtime and ws runs socket.io
   --reps N           repetitions per figure (default 5, quick 2; (e) and (h) use fewer)
   --json FILE        also write every run and median as JSON
   --markdown         write the results into BENCHMARKS.md (between its results markers)
@@ -95,7 +97,7 @@ const RAMP_BATCH = 2000; // connections per wsload process when opening thousand
 
 if (!['deflate-load', 'parley'].includes(opt['deflate-client']))
   fail('--deflate-client must be deflate-load or parley');
-const ALL_WORKLOADS = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
+const ALL_WORKLOADS = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'];
 const only = opt.only ? opt.only.split(',').map((s) => s.trim().toLowerCase()) : ALL_WORKLOADS;
 for (const w of only) if (!ALL_WORKLOADS.includes(w)) fail(`--only: unknown workload "${w}"`);
 const ALL_SERVERS = ['parley', 'ws', 'net', 'uws'];
@@ -202,6 +204,14 @@ const SERVER_MODES = {
   ws: ['echo', 'deflate', 'broadcast'],
   net: ['echo', 'broadcast'],
   uws: ['echo', 'deflate', 'broadcast'],
+  // (i): parley's Socket.IO-compatible server and socket.io, standing for parley and ws
+  'parley-io': ['sio'],
+  socketio: ['sio'],
+};
+/** For (i): the realtime server run for each selected server, and its key in the results. */
+const REALTIME = {
+  parley: { script: 'parley-io', key: 'parley' },
+  ws: { script: 'socketio', key: 'socket.io' },
 };
 const unavailable = new Map(); // "server mode" -> reason
 const PROFILE_DIR = opt.profile ? path.resolve(opt.profile) : null;
@@ -677,6 +687,61 @@ async function runBroadcast(names) {
   }
 }
 
+/**
+ * (i) issue 5's realtime workload, parley/realtime against socket.io, both driven by wsload -m sio
+ * (Socket.IO v5 over Engine.IO v4 on WebSocket, pings answered):
+ *   ie: 64 clients each keeping 16 `echo` events of 64 B in flight, echoed back; events/s;
+ *   im: 10,000 idle clients connected to the main namespace (opened in batches, as for (e)); server
+ *       RSS per client over a warmed-up idle baseline, after a full GC.
+ */
+async function runRealtime(names) {
+  const picked = names.filter((n) => REALTIME[n]).map((n) => REALTIME[n]);
+  const timeout = 120_000;
+  const echo = ['-m', 'sio', '-c', 64, '-p', 16, '-s', 64];
+  for (let rep = 0; rep < PROFILE.reps; rep++) {
+    for (const rt of rotate(picked, rep)) {
+      const s = await startServer(rt.script, 'sio');
+      if (!s) continue;
+      await wsload(s.port, [...echo, '-d', PROFILE.warm], timeout).result;
+      const { r, ...m } = await timed(s, () => wsload(s.port, [...echo, '-d', PROFILE.secs], timeout).result);
+      await s.stop();
+      const bad = loadFailure(r);
+      if (bad) notes.push(`(i) ${rt.key}: ${bad}`);
+      record('ie', rt.key, { value: r.json?.msgs_per_sec ?? Number.NaN, ...m });
+      progress('ie', rt.key, r.json?.msgs_per_sec, 'events/s', m);
+    }
+  }
+  for (let rep = 0; rep < PROFILE.holdReps; rep++) {
+    for (const rt of rotate(picked, rep)) {
+      const s = await startServer(rt.script, 'sio');
+      if (!s) continue;
+      await wsload(s.port, ['-m', 'sio', '-c', 1000, '-p', 0, '-d', 1], timeout).result;
+      await waitConns(s, 0, 10_000, true);
+      const base = await s.gc();
+      const ramp = await rampConnect(
+        s,
+        HOLD_CONNS,
+        (n) => ['-m', 'sio', '-c', n, '-p', 0, '-d', 60],
+        timeout,
+      );
+      await sleep(1000);
+      const held = await s.gc();
+      for (const l of ramp.loads) l.kill();
+      await s.stop();
+      if (!ramp.ok || !base || !held) {
+        notes.push(`(i) ${rt.key}: only ${ramp.got} of ${HOLD_CONNS} idle clients held`);
+        record('im', rt.key, { value: Number.NaN });
+        continue;
+      }
+      const per = (k) => (held[k] - base[k]) / held.conns / 1024;
+      record('im', rt.key, { value: per('rss'), heap: per('heapUsed'), conns: held.conns });
+      log(
+        `  (im) ${rt.key.padEnd(9)} ${per('rss').toFixed(2)} KiB/client RSS (heap ${per('heapUsed').toFixed(2)})`,
+      );
+    }
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Report
 
@@ -692,6 +757,21 @@ const ROWS = [
   { id: 'gc', label: '(g) = (c) with permessage-deflate ¹', unit: 'MB/s', better: 'higher' },
   { id: 'h1k', label: '(h) broadcast 64 B to 1,000 receivers', unit: 'msg/s', better: 'higher' },
   { id: 'h10k', label: '(h) broadcast 64 B to 10,000 receivers', unit: 'msg/s', better: 'higher' },
+  // (i): the ws column holds socket.io's figure
+  {
+    id: 'ie',
+    label: '(i) Socket.IO echo, 64 x 16 x 64 B ²',
+    unit: 'events/s',
+    better: 'higher',
+    versus: 'socket.io',
+  },
+  {
+    id: 'im',
+    label: '(i) Socket.IO, 10,000 idle clients ²',
+    unit: 'KiB/client',
+    better: 'lower',
+    versus: 'socket.io',
+  },
 ];
 
 /** Targets of issue 3: text and a check over the medians (undefined: not measurable here). */
@@ -721,6 +801,11 @@ const TARGETS = {
   gc: { text: '>= 2x ws', check: (m) => ratioCheck(m.parley, m.ws, 2) },
   h1k: { text: ">= 3x ws's loop", check: (m) => ratioCheck(m.parley, m.ws, 3) },
   h10k: { text: ">= 3x ws's loop", check: (m) => ratioCheck(m.parley, m.ws, 3) },
+  ie: { text: '>= 3x socket.io', check: (m) => ratioCheck(m.parley, m.ws, 3) },
+  im: {
+    text: '<= 0.5x socket.io',
+    check: (m) => (m.parley > 0 && m.ws > 0 ? { pass: m.parley <= 0.5 * m.ws } : undefined),
+  },
 };
 
 function ratioCheck(a, b, k) {
@@ -758,7 +843,9 @@ function summarize() {
       if (parleyVia === 'broadcast API') parleyKey = 'parley-api';
     }
     const main = { ...m, parley: m[parleyKey] };
-    main.cpuRatio = perCpu[parleyKey] / perCpu.ws;
+    const versus = r.versus ?? 'ws';
+    main.ws = m[versus];
+    main.cpuRatio = perCpu[parleyKey] / perCpu[versus];
     const target = TARGETS[r.id];
     const verdict = target ? target.check(main) : undefined;
     rows.push({ ...r, medians: m, main, parleyVia, target: target?.text ?? '', verdict, runs: per });
@@ -796,7 +883,8 @@ function tables(rows, haveUws) {
   for (const r of rows) {
     for (const [server, runs] of Object.entries(r.runs)) {
       const vals = runs.map((x) => x.value).filter(Number.isFinite);
-      const extra = r.id === 'e' ? ` (heap ${fmtNum(median(runs.map((x) => x.heap)))})` : '';
+      const memory = r.id === 'e' || r.id === 'im';
+      const extra = memory ? ` (heap ${fmtNum(median(runs.map((x) => x.heap)))})` : '';
       detail.push([
         r.label.slice(0, 3) + (r.id.length > 1 ? ` ${r.id.slice(1)}` : ''),
         server,
@@ -804,10 +892,10 @@ function tables(rows, haveUws) {
         vals.length ? `${fmtNum(Math.min(...vals))} – ${fmtNum(Math.max(...vals))}` : '–',
         String(runs.length),
         r.better === 'higher' ? fmtNum(median(runs.map((x) => x.value / x.cpu))) : '–',
-        r.id === 'e' ? '–' : pct(median(runs.map((x) => x.cpu))),
-        r.id === 'e' ? '–' : pct(median(runs.map((x) => x.core))),
-        r.id === 'e' ? '–' : pct(median(runs.map((x) => x.loadCpu))),
-        r.id === 'e' ? '–' : `${fmtNum(median(runs.map((x) => x.peakRss)) / 1048576)} MiB`,
+        memory ? '–' : pct(median(runs.map((x) => x.cpu))),
+        memory ? '–' : pct(median(runs.map((x) => x.core))),
+        memory ? '–' : pct(median(runs.map((x) => x.loadCpu))),
+        memory ? '–' : `${fmtNum(median(runs.map((x) => x.peakRss)) / 1048576)} MiB`,
       ]);
     }
   }
@@ -886,6 +974,9 @@ const DEFLATE_NOTE = {
     "¹ (g) is driven by parley's own client (bench/clients/parley-load.mjs, separate process on CPU 1), because wsload does not negotiate permessage-deflate. That client compresses and inflates every message, so it costs about as much CPU as the server: check the load generator column.",
 };
 
+const REALTIME_NOTE =
+  "² (i) is issue 5's realtime workload: parley's Socket.IO-compatible server (parley/realtime) in the parley column, the socket.io package (on ws) in the ws column, the same server code (bench/servers/realtime.mjs) and the same client, wsload -m sio (Socket.IO v5 over Engine.IO v4 on WebSocket).";
+
 function writeMarkdown(report, t) {
   const file = path.join(REPO, 'BENCHMARKS.md');
   const START = '<!-- bench:results:start -->';
@@ -904,6 +995,8 @@ function writeMarkdown(report, t) {
     mdTable(t.head, t.main, (i) => i >= 2 && i < t.head.length - 2),
     '',
     DEFLATE_NOTE[opt['deflate-client']],
+    '',
+    REALTIME_NOTE,
     '',
     '<details><summary>Every figure: spread, server CPU, peak server RSS</summary>',
     '',
@@ -935,8 +1028,8 @@ async function main() {
   WSLOAD = buildWsload();
   if (!canPin)
     log('bench: warning: cannot pin to two CPUs (taskset or a second CPU missing); figures are unpinned');
-  if (NOFILE < HOLD_CONNS + 100 && (only.includes('e') || only.includes('h')))
-    fail(`the hard fd limit is ${NOFILE}; (e) and (h) need ${HOLD_CONNS + 100}`);
+  if (NOFILE < HOLD_CONNS + 100 && (only.includes('e') || only.includes('h') || only.includes('i')))
+    fail(`the hard fd limit is ${NOFILE}; (e), (h) and (i) need ${HOLD_CONNS + 100}`);
   if (names.includes('uws')) {
     const probe = await startServer('uws', 'echo');
     if (probe) await probe.stop();
@@ -960,13 +1053,14 @@ async function main() {
     else if (w === 'f') await runConnect(names);
     else if (w === 'g') await runDeflate(names);
     else if (w === 'h') await runBroadcast(names);
+    else if (w === 'i') await runRealtime(names);
     log(`bench: workload (${w}) took ${((Date.now() - t) / 1000).toFixed(0)} s`);
   }
   const rows = summarize();
   const haveUws = rows.some((r) => Number.isFinite(r.main.uws));
   const skipped = [...unavailable].map(([k, why]) => `${k} (${why})`);
   for (const r of rows) {
-    if (r.id.startsWith('d') || r.id === 'e') continue;
+    if (r.id.startsWith('d') || r.id === 'e' || r.id === 'im') continue;
     const parts = [];
     let shared = false;
     for (const [server, runs] of Object.entries(r.runs)) {
