@@ -73,6 +73,12 @@ const JOIN_LIMIT = 64 * 1024;
 
 const READY_STATES = ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'] as const;
 
+/**
+ * Automatic pongs not yet handed to the operating system past which the peer is cut off: one that
+ * pings without reading would otherwise pile its pongs up in memory (ws 8.23's maxPendingAutoPongs).
+ */
+const MAX_PENDING_AUTO_PONGS = 60;
+
 // Connections with output waiting for the end of the tick.
 /** Scratch for the masking key of the frame being written (used at once, never held). */
 const maskKey = new Uint8Array(4);
@@ -186,6 +192,7 @@ export class WebSocket extends EventEmitter implements ReceiverHandler {
   #closeReason: Buffer = EMPTY;
   #closeTimer: NodeJS.Timeout | null = null;
   #errorEmitted = false;
+  #pendingAutoPongs = 0;
 
   // The heartbeat.
   #awaitingPong = false;
@@ -334,7 +341,14 @@ export class WebSocket extends EventEmitter implements ReceiverHandler {
   /** @internal */
   onPing(data: Buffer): void {
     if ((this.#settings as SocketSettings).autoPong && this.#readyState === WebSocket.OPEN) {
-      this.#sendControl(Opcode.Pong, data, undefined);
+      if (this.#pendingAutoPongs >= MAX_PENDING_AUTO_PONGS) {
+        this.terminate();
+      } else {
+        this.#pendingAutoPongs++;
+        this.#sendControl(Opcode.Pong, data, () => {
+          this.#pendingAutoPongs--;
+        });
+      }
     }
     this.emit('ping', data);
   }

@@ -230,6 +230,36 @@ describe('protocol violations are failed with the RFC close code', () => {
   });
 });
 
+describe('ping floods', () => {
+  /** `count` pings with a 100-byte payload, in one write. */
+  const pings = (count: number): Buffer =>
+    Buffer.concat(Array.from({ length: count }, () => clientFrame(Opcode.Ping, Buffer.alloc(100, 1))));
+
+  test('50 pings in one write are all answered', async () => {
+    const { wss } = await listen();
+    after(() => shutdown(wss));
+    const { socket, reader } = await rawClient(portOf(wss));
+    socket.write(pings(50));
+    await waitFor(() => reader.frames.filter((f) => f.opcode === Opcode.Pong).length === 50);
+    socket.destroy();
+  });
+
+  test('a peer that pings without reading the pongs is cut off (as ws 8.23)', async () => {
+    const { wss } = await listen();
+    after(() => shutdown(wss));
+    const connected = next(wss, 'connection');
+    const { socket } = await rawClient(portOf(wss));
+    socket.pause(); // never reads: the pongs cannot leave once the kernel buffers are full
+    const [server] = (await connected) as [WebSocket];
+    const result = closed(server);
+    for (let i = 0; i < 400 && !socket.destroyed; i++) {
+      socket.write(pings(500));
+      await delay(2);
+    }
+    assert.equal((await result).code, 1006);
+  });
+});
+
 describe('garbage', () => {
   test('a flood of random bytes after the handshake fails that connection only', async () => {
     const { wss, url } = await listen();
