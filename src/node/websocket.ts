@@ -398,10 +398,15 @@ export class WebSocket extends EventEmitter implements ReceiverHandler {
       else receiver.fail(inflated);
       return;
     }
+    // Stop reading while the message inflates off the event loop (ws gets this from its stream's
+    // backpressure): what the peer sends meanwhile would otherwise pile up in the receiver.
+    const socket = this.#socket;
+    socket?.pause();
     deflate.decompress(parts, (error, data) => {
       const receiver = this.#receiver as Receiver;
       if (error !== null) receiver.fail(error);
       else receiver.inflated(data, isBinary);
+      if (!this.#paused) socket?.resume();
       if (this.#out !== null) this.#flush();
     });
   }

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import { after, describe, test } from 'node:test';
 import zlib from 'node:zlib';
 import type { ServerOptions, WebSocket } from '../../src/index.js';
@@ -141,6 +142,35 @@ describe('maxPayload', () => {
     socket.write(clientFrame(Opcode.Binary, deflated(Buffer.alloc(64 * 1024, 7)), true, true));
     const [data] = await got;
     assert.ok((data as Buffer).equals(Buffer.alloc(64 * 1024, 7)));
+    socket.destroy();
+  });
+});
+
+describe('input while a message inflates', () => {
+  test('the socket is not read while a large message inflates; nothing is lost', async () => {
+    const { wss } = await listen({ perMessageDeflate: true });
+    after(() => shutdown(wss));
+    const connected = next(wss, 'connection');
+    const { socket } = await rawClient(portOf(wss), '/', DEFLATE);
+    const [server, req] = (await connected) as [WebSocket, IncomingMessage];
+    // Slow inflation down, so that the test can look while it is in flight.
+    const deflate = server._deflate as NonNullable<WebSocket['_deflate']>;
+    const decompress = deflate.decompress.bind(deflate);
+    deflate.decompress = (parts, callback) =>
+      decompress(parts, (error, data) => setTimeout(() => callback(error, data), 300));
+    const received: number[] = [];
+    server.on('message', (data: Buffer) => received.push(data.length));
+
+    const large = Buffer.concat([randomBytes(64 * 1024), Buffer.alloc(64 * 1024)]);
+    socket.write(clientFrame(Opcode.Binary, deflated(large), true, true));
+    const following = Buffer.alloc(1024 * 1024);
+    for (let i = 0; i < 16; i++) socket.write(clientFrame(Opcode.Binary, following));
+    await delay(150);
+    assert.equal(received.length, 0);
+    assert.equal(req.socket.isPaused(), true, 'the server stopped reading');
+    await waitFor(() => received.length === 17, 10_000, 'every message');
+    assert.deepEqual(received, [large.length, ...Array(16).fill(following.length)]);
+    assert.equal(req.socket.isPaused(), false);
     socket.destroy();
   });
 });
