@@ -3,7 +3,10 @@
  *
  * Cost: a compressing connection keeps a zlib deflate and/or inflate context (about 256 KiB and
  * 44 KiB at the default window and memory level), created on first use and released with the
- * connection, or after every message when the context is not taken over.
+ * connection, or after every message when the context is not taken over. A deflate context idle
+ * for `releaseIdleAfter` (30 s) is released too: a sender may always start afresh (its next
+ * message just refers to nothing before it), so with many quiet connections the deflate memory
+ * follows the active ones. The inflate context must stay while the peer takes its context over.
  *
  * Small messages (up to `syncMaxSize`, 16 KiB by default) are compressed and inflated at once on
  * the event loop, on the same zlib context (so context takeover is kept): for them the round trip
@@ -40,6 +43,11 @@ export interface PerMessageDeflateOptions {
    */
   syncMaxSize?: number;
   /**
+   * Milliseconds after which an unused deflate context is released (the next message starts a
+   * fresh one). Default 30000; 0 keeps it for the life of the connection.
+   */
+  releaseIdleAfter?: number;
+  /**
    * Options passed to zlib's deflate (level, memLevel, strategy, chunkSize). The level defaults
    * to 1 (zlib's fastest, as gorilla/websocket's default), not zlib's 6 (ws's default): on chat-like
    * JSON it costs 2.5-3x less CPU per byte for output 11-17% larger. Pass `level: 6` for zlib's.
@@ -51,6 +59,7 @@ export interface PerMessageDeflateOptions {
 
 const TRAILER = Buffer.from([0x00, 0x00, 0xff, 0xff]);
 const DEFAULT_SYNC_MAX = 16 * 1024;
+const DEFAULT_IDLE_RELEASE = 30_000;
 /** zlib's fastest level: see `zlibDeflateOptions`. */
 const DEFAULT_LEVEL = 1;
 
@@ -158,6 +167,31 @@ class Limiter {
 
 let limiter: Limiter | undefined;
 
+/** Connections holding a deflate context that may be released when idle, and the timer that looks. */
+const idleWatch = new Set<PerMessageDeflate>();
+let idleTimer: NodeJS.Timeout | null = null;
+let idlePeriod = 0;
+
+function watchIdle(pmd: PerMessageDeflate, after: number): void {
+  idleWatch.add(pmd);
+  // Look twice per (shortest) idle time: a context goes between `after` and 1.5 x `after` idle.
+  const period = Math.max(1, after >> 1);
+  if (idleTimer !== null && period >= idlePeriod) return;
+  if (idleTimer !== null) clearInterval(idleTimer);
+  idlePeriod = period;
+  idleTimer = setInterval(sweepIdle, period);
+  idleTimer.unref();
+}
+
+function sweepIdle(): void {
+  const now = Date.now();
+  for (const pmd of idleWatch) if (pmd._releaseIfIdle(now)) idleWatch.delete(pmd);
+  if (idleWatch.size === 0 && idleTimer !== null) {
+    clearInterval(idleTimer);
+    idleTimer = null;
+  }
+}
+
 /** Compression and decompression of one connection's messages. */
 export class PerMessageDeflate {
   /** Messages under this many bytes are not compressed. */
@@ -179,6 +213,9 @@ export class PerMessageDeflate {
   #inflateError: ProtocolError | null = null;
   #inflateFinish: (() => void) | null = null;
   #closed = false;
+  readonly #idleAfter: number;
+  /** When the deflate context was last used (Date.now()). */
+  #deflateUsedAt = 0;
 
   constructor(
     params: DeflateParams,
@@ -192,6 +229,7 @@ export class PerMessageDeflate {
     this.#options = options;
     this.threshold = options.threshold ?? 1024;
     this.#syncMax = canRunSync ? (options.syncMaxSize ?? DEFAULT_SYNC_MAX) : 0;
+    this.#idleAfter = options.releaseIdleAfter ?? DEFAULT_IDLE_RELEASE;
     const limit = options.concurrencyLimit ?? 10;
     if (limiter === undefined) limiter = new Limiter(limit);
     else limiter.limit = Math.max(limiter.limit, limit);
@@ -219,6 +257,7 @@ export class PerMessageDeflate {
         return;
       }
       const deflate = this.#deflate ?? this.#createDeflate();
+      if (this.#idleAfter > 0) this.#deflateUsedAt = Date.now();
       deflate.write(data);
       deflate.flush(zlib.constants.Z_SYNC_FLUSH, () => {
         if (this.#deflate !== deflate) {
@@ -251,6 +290,7 @@ export class PerMessageDeflate {
   compressSync(data: Buffer, fin: boolean): Buffer | null {
     if (data.length > this.#syncMax || this.#deflatePending > 0 || this.#closed) return null;
     const deflate = this.#deflate ?? this.#createDeflate();
+    if (this.#idleAfter > 0) this.#deflateUsedAt = Date.now();
     const parts: Buffer[] = [];
     const length = runSync(deflate, data, zlib.constants.Z_SYNC_FLUSH, parts, 0, 0);
     if (length < 0) {
@@ -290,7 +330,24 @@ export class PerMessageDeflate {
       if (this.#deflate === deflate) this.close();
     });
     this.#deflate = deflate;
+    if (this.#idleAfter > 0) watchIdle(this, this.#idleAfter);
     return deflate;
+  }
+
+  /**
+   * @internal Releases the deflate context if unused for `releaseIdleAfter` ms and nothing is in
+   * flight; true once there is no context left to watch.
+   */
+  _releaseIfIdle(now: number): boolean {
+    if (this.#deflate === null) return true;
+    if (this.#deflatePending > 0 || now - this.#deflateUsedAt < this.#idleAfter) return false;
+    this.resetDeflate();
+    return true;
+  }
+
+  /** Whether a deflate context is held (for tests and memory accounting). */
+  get hasDeflateContext(): boolean {
+    return this.#deflate !== null;
   }
 
   /**

@@ -69,6 +69,21 @@ describe('PerMessageDeflate', () => {
     pmd.close();
   });
 
+  test('an idle deflate context is released; the next message starts afresh, still readable', async () => {
+    const pmd = new PerMessageDeflate(TAKEOVER, true, 0, { threshold: 0, releaseIdleAfter: 40 });
+    const inflate = peerInflater();
+    const first = Buffer.from('the same words, the same words, again');
+    assert.deepEqual(await inflate(await compress(pmd, first)), first);
+    assert.equal(pmd.hasDeflateContext, true);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.equal(pmd.hasDeflateContext, false);
+    // The peer keeps its window (context takeover); ours refers to nothing before this message.
+    const again = await compress(pmd, first);
+    assert.deepEqual(await inflate(again), first);
+    assert.equal(pmd.hasDeflateContext, true);
+    pmd.close();
+  });
+
   test('syncMaxSize 0 sends everything to the thread pool', () => {
     const pmd = new PerMessageDeflate(TAKEOVER, true, 0, { syncMaxSize: 0 });
     assert.equal(pmd.compressSync(Buffer.from('abc'), true), null);
