@@ -53,6 +53,8 @@ const USAGE = `usage: node bench/run.mjs [options]
   --deflate-client C load generator for (g): deflate-load (default: replays pre-compressed frames,
                      counts replies without inflating) or parley (parley's own client, which
                      compresses and inflates for real and so costs as much CPU as the server)
+  --deflate-level N  zlib level for (g) on every server (default: each engine's own default,
+                     parley 1, ws 6); e.g. 6 compares parley and ws at the same level
   --profile DIR      run the parley servers with --cpu-prof into DIR, one profile per server
                      process, named after the workload (summarize: node bench/cpuprofile-top.mjs)
   --help             this text`;
@@ -68,6 +70,7 @@ try {
       json: { type: 'string' },
       markdown: { type: 'boolean', default: false },
       'deflate-client': { type: 'string', default: 'deflate-load' },
+      'deflate-level': { type: 'string' },
       profile: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
@@ -97,6 +100,13 @@ const RAMP_BATCH = 2000; // connections per wsload process when opening thousand
 
 if (!['deflate-load', 'parley'].includes(opt['deflate-client']))
   fail('--deflate-client must be deflate-load or parley');
+if (opt['deflate-level'] !== undefined) {
+  const level = Number(opt['deflate-level']);
+  if (!Number.isInteger(level) || level < 0 || level > 9)
+    fail('--deflate-level must be an integer in [0, 9]');
+  // read by bench/servers/wsapi.mjs in every server process (children inherit the environment)
+  process.env.BENCH_DEFLATE_LEVEL = String(level);
+}
 const ALL_WORKLOADS = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'];
 const only = opt.only ? opt.only.split(',').map((s) => s.trim().toLowerCase()) : ALL_WORKLOADS;
 for (const w of only) if (!ALL_WORKLOADS.includes(w)) fail(`--only: unknown workload "${w}"`);
@@ -994,7 +1004,10 @@ function writeMarkdown(report, t) {
     '',
     mdTable(t.head, t.main, (i) => i >= 2 && i < t.head.length - 2),
     '',
-    DEFLATE_NOTE[opt['deflate-client']],
+    DEFLATE_NOTE[opt['deflate-client']] +
+      (opt['deflate-level'] !== undefined
+        ? ` Every server deflated at zlib level ${opt['deflate-level']} (--deflate-level).`
+        : ' Each server deflated at its default zlib level: parley 1, ws 6 (zlib default).'),
     '',
     REALTIME_NOTE,
     '',

@@ -9,7 +9,8 @@ const noop = () => {};
 /**
  * Starts a ws-API server on 127.0.0.1 in one of the benchmark modes.
  *   echo          every message straight back, same type; no compression
- *   deflate       echo with permessage-deflate (threshold 0: every message compressed; zlib defaults)
+ *   deflate       echo with permessage-deflate (threshold 0: every message compressed; each engine's
+ *                 zlib defaults, or the level in $BENCH_DEFLATE_LEVEL)
  *   broadcast     ws's usual broadcast loop: each message goes to every open client, the sender
  *                 included (the publisher counts its own copies to pace itself)
  *   broadcast-api the engine's own broadcast entry point, parley's
@@ -27,9 +28,12 @@ export function runWsApiServer(api, mode, port, info) {
     res.writeHead(426, { connection: 'close' });
     res.end();
   });
+  // BENCH_DEFLATE_LEVEL (bench/run.mjs --deflate-level): the same zlib level for every engine
+  const level = process.env.BENCH_DEFLATE_LEVEL;
+  const deflate = { threshold: 0, ...(level ? { zlibDeflateOptions: { level: Number(level) } } : {}) };
   const wss = new WebSocketServer({
     server: http,
-    perMessageDeflate: mode === 'deflate' ? { threshold: 0 } : false,
+    perMessageDeflate: mode === 'deflate' ? deflate : false,
   });
   wss.on('error', (err) => console.error(`server error: ${err.message}`));
 
