@@ -57,6 +57,8 @@ enum State {
 }
 
 const EMPTY = Buffer.alloc(0);
+/** The key of the frame being unmasked, spelled out for applyMask (used at once, never held). */
+const maskScratch = new Uint8Array(4);
 
 /** An incremental, zero-copy parser of one direction of a WebSocket connection. */
 export class Receiver {
@@ -80,14 +82,16 @@ export class Receiver {
   #held: { data: Buffer; isBinary: boolean } | null = null;
 
   // The frame header, when it arrives split across chunks.
-  readonly #head = Buffer.allocUnsafe(14);
+  // Allocated on first use: most connections never see a header split across reads.
+  #head: Buffer | null = null;
   #headLength = 0;
 
   // The current frame.
   #fin = false;
   #opcode = 0;
   #masked = false;
-  readonly #mask = new Uint8Array(4);
+  /** The frame's masking key as one int32 (a typed array per connection costs ~200 heap bytes). */
+  #maskKey = 0;
   #frameLength = 0;
   #remaining = 0;
   #framePart: Buffer | null = null;
@@ -245,7 +249,7 @@ export class Receiver {
       offset += headerLength(chunk[offset + 1]);
     } else {
       // The header is split across chunks: gather it in #head.
-      const head = this.#head;
+      const head = (this.#head ??= Buffer.allocUnsafe(14));
       while (offset < chunk.length && (this.#headLength < 2 || this.#headLength < headerLength(head[1]))) {
         head[this.#headLength++] = chunk[offset++];
       }
@@ -315,13 +319,7 @@ export class Receiver {
       length = high * 0x100000000 + source.readUInt32BE(p + 4);
       p += 8;
     }
-    if (masked) {
-      const mask = this.#mask;
-      mask[0] = source[p];
-      mask[1] = source[p + 1];
-      mask[2] = source[p + 2];
-      mask[3] = source[p + 3];
-    }
+    if (masked) this.#maskKey = source.readInt32BE(p);
 
     if (opcode < 0x8) {
       if (opcode !== Opcode.Continuation) {
@@ -363,7 +361,14 @@ export class Receiver {
   #readPayload(chunk: Buffer, offset: number): number {
     const take = Math.min(this.#remaining, chunk.length - offset);
     const part = offset === 0 && take === chunk.length ? chunk : chunk.subarray(offset, offset + take);
-    if (this.#masked) applyMask(part, this.#mask, 0, take, this.#frameLength - this.#remaining);
+    if (this.#masked) {
+      const key = this.#maskKey;
+      maskScratch[0] = key >>> 24;
+      maskScratch[1] = key >>> 16;
+      maskScratch[2] = key >>> 8;
+      maskScratch[3] = key;
+      applyMask(part, maskScratch, 0, take, this.#frameLength - this.#remaining);
+    }
     this.#remaining -= take;
     if (this.#remaining === 0 && this.#framePart === null) {
       this.#state = State.Header;
