@@ -45,6 +45,8 @@ export function headerValue(headers: HeaderMap, name: string): string | undefine
 export function hasToken(value: string | undefined, token: string): boolean {
   if (value === undefined) return false;
   const wanted = token.toLowerCase();
+  // The usual case, a single token ("websocket", "Upgrade"): no split.
+  if (value.length === wanted.length) return value.toLowerCase() === wanted;
   for (const item of value.split(',')) {
     if (item.trim().toLowerCase() === wanted) return true;
   }
@@ -108,9 +110,11 @@ export interface RejectedUpgrade {
 export function validateUpgradeRequest(req: UpgradeRequestHead): ValidUpgrade | RejectedUpgrade {
   if (req.method !== 'GET')
     return { ok: false, status: 405, message: 'Invalid HTTP method', headers: { Allow: 'GET' } };
-  const [major = 0, minor = 0] = req.httpVersion.split('.').map(Number);
-  if (major < 1 || (major === 1 && minor < 1))
-    return { ok: false, status: 400, message: 'HTTP/1.1 or later is required' };
+  if (req.httpVersion !== '1.1') {
+    const [major = 0, minor = 0] = req.httpVersion.split('.').map(Number);
+    if (major < 1 || (major === 1 && minor < 1))
+      return { ok: false, status: 400, message: 'HTTP/1.1 or later is required' };
+  }
   if (!hasToken(headerValue(req.headers, 'upgrade'), 'websocket')) {
     return { ok: false, status: 400, message: 'Invalid Upgrade header' };
   }
