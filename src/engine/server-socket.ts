@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import { EngineErrorCodes, EngineProtocolError } from './errors.js';
 import type { Packet, PacketOptions, PacketType } from './parser.js';
-import type { PollingTransport, Transport } from './server-transport.js';
+import type { PollingTransport, Transport, TransportEvents, TransportOwner } from './server-transport.js';
 import type { ListenerArgs } from './typed-emitter.js';
 
 /**
@@ -65,23 +65,25 @@ export interface SocketEvents {
   close: (reason: CloseReason, description?: Error) => void;
 }
 
-/** What a {@link Socket} needs from its server. Built by the server; not part of the public API. */
-export interface SocketInit {
-  id: string;
-  request: EngineRequest;
-  transport: Transport;
+/**
+ * Settings and hooks every session of a server shares (one object per server, not per session).
+ * Built by the server; not part of the public API.
+ */
+export interface SessionConfig {
   pingInterval: number;
   pingTimeout: number;
   upgradeTimeout: number;
   maxPayload: number;
-  upgrades: string[];
   onClosed: (socket: Socket) => void;
 }
 
-interface Attached {
+/** What a {@link Socket} is created with. Built by the server; not part of the public API. */
+export interface SocketInit {
+  id: string;
+  request: EngineRequest;
   transport: Transport;
-  /** Removes the session's listeners; `keepPackets` leaves packet delivery on (see upgrade). */
-  detach: (keepPackets?: boolean) => void;
+  upgrades: string[];
+  config: SessionConfig;
 }
 
 /**
@@ -89,7 +91,7 @@ interface Attached {
  * Memory: the write buffer grows with unsent packets (bounded by the heartbeat: a client that stops
  * polling is closed after `pingInterval + pingTimeout`).
  */
-export class Socket extends EventEmitter<ListenerArgs<SocketEvents>> {
+export class Socket extends EventEmitter<ListenerArgs<SocketEvents>> implements TransportOwner {
   /** Session id (the `sid`). */
   readonly id: string;
   /** The HTTP request that opened the session (a GET or a WebSocket upgrade). */
@@ -107,11 +109,10 @@ export class Socket extends EventEmitter<ListenerArgs<SocketEvents>> {
   /** True once the session moved to WebSocket by an upgrade. */
   upgraded = false;
 
-  #init: SocketInit;
+  #config: SessionConfig;
   #writeBuffer: Packet[] = [];
   #callbacks: (SendCallback | undefined)[] = [];
   #inflight: (SendCallback | undefined)[] = [];
-  #attached: Attached;
   #pingIntervalTimer: ReturnType<typeof setTimeout> | undefined;
   #pingTimeoutTimer: ReturnType<typeof setTimeout> | undefined;
   #closeTimer: ReturnType<typeof setTimeout> | undefined;
@@ -121,22 +122,22 @@ export class Socket extends EventEmitter<ListenerArgs<SocketEvents>> {
 
   constructor(init: SocketInit) {
     super();
-    this.#init = init;
+    this.#config = init.config;
     this.id = init.id;
     this.request = init.request;
     this.remoteAddress = init.request.socket?.remoteAddress ?? '';
     this.transport = init.transport;
     init.transport.sid = init.id;
-    this.#attached = this.#attach(init.transport);
+    init.transport.owner = this;
     this.readyState = 'open';
     this.#sendPacket(
       'open',
       JSON.stringify({
         sid: this.id,
         upgrades: init.upgrades,
-        pingInterval: init.pingInterval,
-        pingTimeout: init.pingTimeout,
-        maxPayload: init.maxPayload,
+        pingInterval: init.config.pingInterval,
+        pingTimeout: init.config.pingTimeout,
+        maxPayload: init.config.maxPayload,
       }),
     );
     this.#schedulePing();
@@ -182,7 +183,7 @@ export class Socket extends EventEmitter<ListenerArgs<SocketEvents>> {
     // Bounded: a client that stopped polling would otherwise keep the session forever.
     this.#closeTimer = setTimeout(
       () => this.#onClose('forced close'),
-      this.#init.pingInterval + this.#init.pingTimeout,
+      this.#config.pingInterval + this.#config.pingTimeout,
     );
     // The close packet goes out after the buffer (over polling: on the client's next GET).
     const closeTransport = (): void => this.transport.close(() => this.#onClose('forced close'));
@@ -213,7 +214,7 @@ export class Socket extends EventEmitter<ListenerArgs<SocketEvents>> {
     next.sid = this.id;
     const polling = this.transport as PollingTransport;
     let probed = false;
-    const timer = setTimeout(() => fail(), this.#init.upgradeTimeout);
+    const timer = setTimeout(() => fail(), this.#config.upgradeTimeout);
     const cleanup = (): void => {
       clearTimeout(timer);
       next.off('packet', onPacket);
@@ -237,11 +238,11 @@ export class Socket extends EventEmitter<ListenerArgs<SocketEvents>> {
       } else if (packet.type === 'upgrade' && probed && this.readyState !== 'closed') {
         cleanup();
         polling.discard();
-        // A POST already in flight on the replaced polling transport still delivers its packets.
-        this.#attached.detach(true);
+        // The replaced polling transport keeps its owner: a POST already in flight there still
+        // delivers its packets (its other events are ignored, see onTransportEvent).
         this.upgraded = true;
         this.transport = next;
-        this.#attached = this.#attach(next);
+        next.owner = this;
         this.emit('upgrade', next);
         this.#flush();
       } else {
@@ -257,34 +258,36 @@ export class Socket extends EventEmitter<ListenerArgs<SocketEvents>> {
     };
   }
 
-  #attach(transport: Transport): Attached {
-    const onPacket = (packet: Packet): void => this.#onPacket(packet);
-    const onError = (err: Error): void => {
-      const parse =
-        err instanceof EngineProtocolError &&
-        (err.code === EngineErrorCodes.INVALID_PACKET || err.code === EngineErrorCodes.TOO_MANY_PACKETS);
-      this.#onClose(parse ? 'parse error' : 'transport error', err);
-    };
-    const onClose = (): void => this.#onClose('transport close');
-    const onReady = (): void => this.#flush();
-    const onDrain = (): void => this.#onDrain();
-    transport.on('packet', onPacket);
-    transport.on('error', onError);
-    transport.on('close', onClose);
-    transport.on('ready', onReady);
-    transport.on('drain', onDrain);
-    return {
-      transport,
-      detach: (keepPackets = false) => {
-        if (!keepPackets) transport.off('packet', onPacket);
-        transport.off('error', onError);
-        transport.off('close', onClose);
-        transport.off('ready', onReady);
-        transport.off('drain', onDrain);
-        // the detached transport may still report errors (a late overlapping request): ignore them
-        transport.on('error', () => {});
-      },
-    };
+  /** @internal Events of the transports this session owns (see `Transport.owner`). */
+  onTransportEvent(
+    transport: Transport,
+    event: keyof TransportEvents,
+    arg: Packet | Error | undefined,
+  ): void {
+    if (event === 'packet') {
+      this.#onPacket(arg as Packet);
+      return;
+    }
+    if (transport !== this.transport) return; // the polling transport replaced by an upgrade
+    switch (event) {
+      case 'error': {
+        const err = arg as Error;
+        const parse =
+          err instanceof EngineProtocolError &&
+          (err.code === EngineErrorCodes.INVALID_PACKET || err.code === EngineErrorCodes.TOO_MANY_PACKETS);
+        this.#onClose(parse ? 'parse error' : 'transport error', err);
+        break;
+      }
+      case 'close':
+        this.#onClose('transport close');
+        break;
+      case 'ready':
+        this.#flush();
+        break;
+      case 'drain':
+        this.#onDrain();
+        break;
+    }
   }
 
   #onPacket(packet: Packet): void {
@@ -327,13 +330,13 @@ export class Socket extends EventEmitter<ListenerArgs<SocketEvents>> {
   }
 
   #schedulePing(): void {
-    this.#expiresAt = Date.now() + this.#init.pingInterval + this.#init.pingTimeout;
+    this.#expiresAt = Date.now() + this.#config.pingInterval + this.#config.pingTimeout;
     clearTimeout(this.#pingIntervalTimer);
     this.#pingIntervalTimer = setTimeout(() => {
       this.#sendPacket('ping');
       clearTimeout(this.#pingTimeoutTimer);
-      this.#pingTimeoutTimer = setTimeout(() => this.#onClose('ping timeout'), this.#init.pingTimeout);
-    }, this.#init.pingInterval);
+      this.#pingTimeoutTimer = setTimeout(() => this.#onClose('ping timeout'), this.#config.pingTimeout);
+    }, this.#config.pingInterval);
   }
 
   #sendPacket(
@@ -387,12 +390,12 @@ export class Socket extends EventEmitter<ListenerArgs<SocketEvents>> {
     clearTimeout(this.#pingTimeoutTimer);
     clearTimeout(this.#closeTimer);
     this.#cancelUpgrade?.();
-    this.#attached.detach();
+    this.transport.owner = undefined;
     this.transport.close();
     this.#writeBuffer = [];
     this.#callbacks = [];
     this.#inflight = [];
-    this.#init.onClosed(this);
+    this.#config.onClosed(this);
     this.emit('close', reason, description);
   }
 }

@@ -45,6 +45,22 @@ export abstract class Transport extends EventEmitter<ListenerArgs<TransportEvent
   readyState: 'open' | 'closing' | 'closed' = 'open';
   /** Set when the transport was replaced by an upgrade: it no longer carries the session. */
   discarded = false;
+  /**
+   * @internal The session this transport carries. It is told of every event by a direct call
+   * rather than through listeners: five listener closures per session add up with thousands of
+   * idle sessions. Other listeners (`on`) still get every event, after the owner.
+   */
+  owner: TransportOwner | undefined;
+
+  /**
+   * Reports an event to the owner, then to listeners. An `error` nobody listens to is dropped
+   * rather than thrown: the owner has handled it, or the transport no longer carries a session.
+   */
+  protected signal<E extends keyof TransportEvents>(event: E, ...args: Parameters<TransportEvents[E]>): void {
+    this.owner?.onTransportEvent(this, event, args[0]);
+    if (event === 'error' && this.listenerCount('error') === 0) return;
+    (this.emit as (e: E, ...a: Parameters<TransportEvents[E]>) => boolean)(event, ...args);
+  }
 
   /** Writes a batch of packets. Only call when {@link Transport.writable}. */
   abstract send(packets: Packet[]): void;
@@ -59,6 +75,12 @@ export abstract class Transport extends EventEmitter<ListenerArgs<TransportEvent
   discard(): void {
     this.discarded = true;
   }
+}
+
+/** What a transport reports its events to (the session it carries). */
+export interface TransportOwner {
+  /** `arg` is the packet for `packet`, the error for `error`, undefined otherwise. */
+  onTransportEvent(transport: Transport, event: keyof TransportEvents, arg: Packet | Error | undefined): void;
 }
 
 /** Bounds and hooks given to a {@link PollingTransport} by its server. */
@@ -138,7 +160,7 @@ export class PollingTransport extends Transport {
   #onPoll(req: IncomingMessage, res: ServerResponse): void {
     if (this.#getRes !== undefined) {
       this.#reject(req, res, 400);
-      this.emit(
+      this.signal(
         'error',
         new EngineProtocolError(EngineErrorCodes.TRANSPORT_MISUSE, 'overlapping GET from client'),
       );
@@ -156,7 +178,7 @@ export class PollingTransport extends Transport {
         this.#getReq = undefined;
         this.#getRes = undefined;
         this.writable = false;
-        this.emit(
+        this.signal(
           'error',
           new EngineProtocolError(EngineErrorCodes.TRANSPORT_MISUSE, 'poll closed prematurely'),
         );
@@ -175,7 +197,7 @@ export class PollingTransport extends Transport {
       return;
     }
     this.writable = true;
-    this.emit('ready');
+    this.signal('ready');
   }
 
   #respond(packets: Packet[], emitDrain = true): void {
@@ -193,7 +215,7 @@ export class PollingTransport extends Transport {
     this.#initial = false;
     res.writeHead(200, headers);
     res.end(body, () => {
-      if (emitDrain && !this.discarded && this.readyState === 'open') this.emit('drain');
+      if (emitDrain && !this.discarded && this.readyState === 'open') this.signal('drain');
     });
   }
 
@@ -208,7 +230,7 @@ export class PollingTransport extends Transport {
     if (this.#postActive) {
       this.#reject(req, res, 400);
       req.resume();
-      this.emit(
+      this.signal(
         'error',
         new EngineProtocolError(EngineErrorCodes.TRANSPORT_MISUSE, 'overlapping POST from client'),
       );
@@ -219,7 +241,7 @@ export class PollingTransport extends Transport {
     if (contentType === 'application/octet-stream') {
       this.#reject(req, res, 400);
       req.resume();
-      this.emit(
+      this.signal(
         'error',
         new EngineProtocolError(EngineErrorCodes.TRANSPORT_MISUSE, 'binary POST body in v4'),
       );
@@ -261,7 +283,7 @@ export class PollingTransport extends Transport {
         });
       } catch (err) {
         this.#reject(req, res, 400);
-        this.emit(
+        this.signal(
           'error',
           err instanceof EngineProtocolError
             ? err
@@ -294,7 +316,7 @@ export class PollingTransport extends Transport {
     res.writeHead(413, headers);
     // Stop reading the body: the connection is dropped once the response is out.
     res.end(() => req.destroy());
-    this.emit('error', new EngineProtocolError(EngineErrorCodes.PAYLOAD_TOO_LARGE, 'POST body too large'));
+    this.signal('error', new EngineProtocolError(EngineErrorCodes.PAYLOAD_TOO_LARGE, 'POST body too large'));
   }
 
   #onPacket(packet: Packet): void {
@@ -303,10 +325,10 @@ export class PollingTransport extends Transport {
       if (this.readyState === 'closed') return;
       this.readyState = 'closed';
       if (this.#getRes !== undefined) this.#respond([{ type: 'noop' }], false);
-      this.emit('close');
+      this.signal('close');
       return;
     }
-    this.emit('packet', packet);
+    this.signal('packet', packet);
   }
 }
 
@@ -322,20 +344,29 @@ export class WebSocketTransport extends Transport {
     super();
     this.socket = socket;
     this.writable = true;
-    socket.on('message', (data, isBinary) => this.#onMessage(data, isBinary));
-    socket.once('close', () => {
-      if (this.readyState === 'closed') return;
-      this.readyState = 'closed';
-      this.writable = false;
-      this.emit('close');
-    });
-    socket.on('error', (err) => {
-      if (this.readyState === 'closed') return;
-      this.emit('error', err);
-    });
+    // Shared listeners finding their transport in a WeakMap: no closures per connection.
+    byWebSocket.set(socket, this);
+    socket.on('message', onWsMessage);
+    socket.on('close', onWsClose);
+    socket.on('error', onWsError);
   }
 
-  #onMessage(data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
+  /** @internal the WebSocket closed */
+  onSocketClose(): void {
+    if (this.readyState === 'closed') return;
+    this.readyState = 'closed';
+    this.writable = false;
+    this.signal('close');
+  }
+
+  /** @internal the WebSocket failed */
+  onSocketError(err: Error): void {
+    if (this.readyState === 'closed') return;
+    this.signal('error', err);
+  }
+
+  /** @internal a message arrived on the WebSocket */
+  onSocketMessage(data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
     if (this.readyState === 'closed') return;
     const bytes = Array.isArray(data)
       ? Buffer.concat(data)
@@ -347,7 +378,7 @@ export class WebSocketTransport extends Transport {
       if (isBinary) packet = decodePacket(bytes, 'nodebuffer');
       else packet = decodePacket(new TextDecoder('utf-8', { fatal: true }).decode(bytes), 'nodebuffer');
     } catch (err) {
-      this.emit(
+      this.signal(
         'error',
         err instanceof EngineProtocolError
           ? err
@@ -359,10 +390,10 @@ export class WebSocketTransport extends Transport {
       this.readyState = 'closed';
       this.writable = false;
       this.socket.close();
-      this.emit('close');
+      this.signal('close');
       return;
     }
-    this.emit('packet', packet);
+    this.signal('packet', packet);
   }
 
   override send(packets: Packet[]): void {
@@ -371,12 +402,12 @@ export class WebSocketTransport extends Transport {
     let pending = packets.length;
     const done = (err?: Error | null): void => {
       if (err !== undefined && err !== null) {
-        if (this.readyState !== 'closed') this.emit('error', err);
+        if (this.readyState !== 'closed') this.signal('error', err);
         return;
       }
       if (--pending === 0 && this.readyState !== 'closed') {
         this.writable = true;
-        this.emit('drain');
+        this.signal('drain');
       }
     };
     for (const packet of packets) {
@@ -392,4 +423,17 @@ export class WebSocketTransport extends Transport {
     this.socket.close();
     onClosed?.();
   }
+}
+
+const byWebSocket = new WeakMap<WebSocket, WebSocketTransport>();
+
+// Node calls listeners with `this` set to the emitter: the WebSocket.
+function onWsMessage(this: WebSocket, data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
+  byWebSocket.get(this)?.onSocketMessage(data, isBinary);
+}
+function onWsClose(this: WebSocket): void {
+  byWebSocket.get(this)?.onSocketClose();
+}
+function onWsError(this: WebSocket, err: Error): void {
+  byWebSocket.get(this)?.onSocketError(err);
 }

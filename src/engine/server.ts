@@ -20,7 +20,7 @@ import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from '../index.js';
 import { EngineErrorCodes, EngineUsageError } from './errors.js';
 import { applyCors, type CookieOptions, type CorsOptions, serializeCookie } from './http-util.js';
-import { type EngineRequest, Socket } from './server-socket.js';
+import { type EngineRequest, type SessionConfig, Socket } from './server-socket.js';
 import {
   PollingTransport,
   type Transport,
@@ -183,6 +183,8 @@ export class Server extends EventEmitter<ListenerArgs<ServerEvents>> {
   #upgradeHeaders = new WeakMap<IncomingMessage, OutgoingHttpHeaders>();
   #ownsHttpServer = false;
   #closed = false;
+  /** Shared by every session (see SessionConfig). */
+  #sessionConfig: SessionConfig;
 
   /** Validates `opts` (throws {@link EngineUsageError} on bad values) and creates the server. */
   constructor(opts: ServerOptions = {}) {
@@ -215,6 +217,15 @@ export class Server extends EventEmitter<ListenerArgs<ServerEvents>> {
             : undefined,
     };
     if (this.#o.cookie !== undefined) serializeCookie('x', this.#o.cookie); // validate up front
+    this.#sessionConfig = {
+      pingInterval: this.#o.pingInterval,
+      pingTimeout: this.#o.pingTimeout,
+      upgradeTimeout: this.#o.upgradeTimeout,
+      maxPayload: this.#o.maxHttpBufferSize,
+      onClosed: (s) => {
+        if (this.clients.get(s.id) === s) this.clients.delete(s.id);
+      },
+    };
     this.#wss = new WebSocketServer({
       noServer: true,
       maxPayload: this.#o.maxHttpBufferSize,
@@ -405,9 +416,8 @@ export class Server extends EventEmitter<ListenerArgs<ServerEvents>> {
   }
 
   #onWebSocket(req: IncomingMessage, query: URLSearchParams, ws: WebSocket, id: string | undefined): void {
+    // (an error without owner or listener is dropped: see Transport.signal)
     const transport = new WebSocketTransport(ws);
-    // keep an error listener for the transport's whole life, whoever owns it
-    transport.on('error', () => {});
     const sid = query.get('sid');
     if (sid !== null) {
       const session = this.clients.get(sid);
@@ -428,14 +438,8 @@ export class Server extends EventEmitter<ListenerArgs<ServerEvents>> {
       id,
       request: req as EngineRequest,
       transport,
-      pingInterval: this.#o.pingInterval,
-      pingTimeout: this.#o.pingTimeout,
-      upgradeTimeout: this.#o.upgradeTimeout,
-      maxPayload: this.#o.maxHttpBufferSize,
       upgrades: this.upgrades(transport.name),
-      onClosed: (s) => {
-        if (this.clients.get(s.id) === s) this.clients.delete(s.id);
-      },
+      config: this.#sessionConfig,
     });
     this.clients.set(id, socket);
     return socket;
