@@ -379,7 +379,7 @@ export class Server extends EventEmitter<ListenerArgs<ServerEvents>> {
    * a polling session. Rejected requests get an HTTP error response and the socket is destroyed.
    */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    socket.on('error', () => socket.destroy());
+    socket.on('error', destroySelf);
     this.#handleUpgrade(req, socket, head).catch(() => socket.destroy());
   }
 
@@ -572,6 +572,11 @@ export class Server extends EventEmitter<ListenerArgs<ServerEvents>> {
   ownHttpServer(): void {
     this.#ownsHttpServer = true;
   }
+}
+
+/** An `error` listener that destroys its emitter (shared: no closure per connection). */
+function destroySelf(this: Duplex): void {
+  this.destroy();
 }
 
 /** Query of a request URL; undefined when the URL cannot be parsed (verification then fails). */

@@ -37,22 +37,17 @@ export class Connection {
   #connectTimer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
 
-  readonly #onMessage = (data: EngineData): void => this.#ondata(data);
-  readonly #onError = (): void => {
-    // The engine reports the error and then closes the session; `close` does the cleanup.
-  };
-  readonly #onClose = (reason: string, description?: unknown): void =>
-    this.#onclose(reason as DisconnectReason, description);
-
   /** @internal */
   constructor(server: Server<never, never, never, unknown>, conn: EngineSocket, maxAttachments: number) {
     this.#server = server;
     this.conn = conn;
     this.id = conn.id;
     this.#decoder = new Decoder({ maxAttachments });
-    conn.on('message', this.#onMessage);
-    conn.on('error', this.#onError);
-    conn.on('close', this.#onClose);
+    // Shared listeners finding their connection in a WeakMap: no closures per connection.
+    byEngineSocket.set(conn, this);
+    conn.on('message', onEngineMessage);
+    conn.on('error', onEngineError);
+    conn.on('close', onEngineClose);
     const timeout = server.connectTimeout;
     this.#connectTimer = setTimeout(() => {
       this.#connectTimer = undefined;
@@ -60,7 +55,8 @@ export class Connection {
     }, timeout);
   }
 
-  #ondata(data: EngineData): void {
+  /** @internal a message from the engine session */
+  ondata(data: EngineData): void {
     let packet: Packet | null;
     try {
       packet = this.#decoder.add(data);
@@ -169,7 +165,7 @@ export class Connection {
     if (this.conn.readyState === 'open') {
       this.conn.close();
     }
-    this.#onclose('forced server close');
+    this.onclose('forced server close');
   }
 
   #closeSockets(reason: DisconnectReason, description?: unknown): void {
@@ -177,15 +173,29 @@ export class Connection {
     this.#nsps.clear();
   }
 
-  #onclose(reason: DisconnectReason, description?: unknown): void {
+  /** @internal the engine session closed (or `close` was called) */
+  onclose(reason: DisconnectReason, description?: unknown): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.conn.removeListener('message', this.#onMessage);
-    this.conn.removeListener('close', this.#onClose);
+    this.conn.removeListener('message', onEngineMessage);
+    this.conn.removeListener('close', onEngineClose);
     // Keep the error listener: an engine error after close must not become an uncaught 'error'.
     this.#closeSockets(reason, description);
     this.#decoder.reset();
     if (this.#connectTimer) clearTimeout(this.#connectTimer);
     this.#connectTimer = undefined;
   }
+}
+
+const byEngineSocket = new WeakMap<EngineSocket, Connection>();
+
+// Engines are EventEmitters: listeners run with `this` set to the engine session.
+function onEngineMessage(this: EngineSocket, data: EngineData): void {
+  byEngineSocket.get(this)?.ondata(data);
+}
+function onEngineError(): void {
+  // The engine reports the error and then closes the session; `close` does the cleanup.
+}
+function onEngineClose(this: EngineSocket, reason: string, description?: unknown): void {
+  byEngineSocket.get(this)?.onclose(reason as DisconnectReason, description);
 }

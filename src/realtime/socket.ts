@@ -132,7 +132,8 @@ export class Socket<
   #acks: Map<number, AckFn> | undefined;
   #ackTimers: Map<number, ReturnType<typeof setTimeout>> | undefined;
   #fns: EventMiddleware[] | undefined;
-  #flags: BroadcastFlags = {};
+  // Flags of the next emit, set by modifiers (`volatile`, `timeout`...); none on an idle socket.
+  #flags: BroadcastFlags | undefined;
   #anyIncoming: AnyListener[] | undefined;
   #anyOutgoing: AnyListener[] | undefined;
 
@@ -238,8 +239,8 @@ export class Socket<
     assertNotReserved(ev);
     const data: unknown[] = [ev, ...args];
     const packet: Packet = { type: PacketType.EVENT, nsp: this.nsp.name, data };
-    const flags = this.#flags;
-    this.#flags = {};
+    const flags = this.#flags ?? {};
+    this.#flags = undefined;
     const last = data[data.length - 1];
     if (typeof last === 'function') {
       data.pop();
@@ -262,7 +263,7 @@ export class Socket<
     ev: Ev,
     ...args: EmitWithAckParams<EmitEvents, Ev>
   ): Promise<EmitWithAckResult<EmitEvents, Ev>> {
-    const withErr = this.#flags.timeout !== undefined;
+    const withErr = this.#flags?.timeout !== undefined;
     return new Promise((resolve, reject) => {
       const cb = withErr
         ? (err: Error | null, response: unknown) => (err ? reject(err) : resolve(response as never))
@@ -332,13 +333,13 @@ export class Socket<
 
   /** The next emit is sent compressed or not. */
   compress(compress: boolean): this {
-    this.#flags.compress = compress;
+    (this.#flags ??= {}).compress = compress;
     return this;
   }
 
   /** The next emit may be dropped if the transport is not writable. */
   get volatile(): this {
-    this.#flags.volatile = true;
+    (this.#flags ??= {}).volatile = true;
     return this;
   }
 
@@ -346,7 +347,7 @@ export class Socket<
   timeout(
     timeout: number,
   ): Socket<ListenEvents, DecorateAcknowledgements<EmitEvents>, ServerSideEvents, SocketData> {
-    this.#flags.timeout = timeout;
+    (this.#flags ??= {}).timeout = timeout;
     return this as unknown as Socket<
       ListenEvents,
       DecorateAcknowledgements<EmitEvents>,
@@ -356,8 +357,8 @@ export class Socket<
   }
 
   #operator(): BroadcastOperator<EmitEvents, SocketData> {
-    const flags = this.#flags;
-    this.#flags = {};
+    const flags = this.#flags ?? {};
+    this.#flags = undefined;
     return new BroadcastOperator<EmitEvents, SocketData>(
       this.nsp.adapter,
       new Set(),
