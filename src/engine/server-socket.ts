@@ -7,6 +7,7 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import { EngineErrorCodes, EngineProtocolError } from './errors.js';
+import { DeadlineEntry, type DeadlineQueue } from './heartbeat.js';
 import type { Packet, PacketOptions, PacketType } from './parser.js';
 import type { PollingTransport, Transport, TransportEvents, TransportOwner } from './server-transport.js';
 import type { ListenerArgs } from './typed-emitter.js';
@@ -75,6 +76,10 @@ export interface SessionConfig {
   upgradeTimeout: number;
   maxPayload: number;
   onClosed: (socket: Socket) => void;
+  /** Sessions waiting to send a ping (`pingInterval`); due ones get {@link Socket.pingDue}. */
+  pings: DeadlineQueue<Socket>;
+  /** Sessions waiting for a pong (`pingTimeout`); due ones get {@link Socket.pongOverdue}. */
+  pongs: DeadlineQueue<Socket>;
 }
 
 /** What a {@link Socket} is created with. Built by the server; not part of the public API. */
@@ -113,8 +118,8 @@ export class Socket extends EventEmitter<ListenerArgs<SocketEvents>> implements 
   #writeBuffer: Packet[] = [];
   #callbacks: (SendCallback | undefined)[] = [];
   #inflight: (SendCallback | undefined)[] = [];
-  #pingIntervalTimer: ReturnType<typeof setTimeout> | undefined;
-  #pingTimeoutTimer: ReturnType<typeof setTimeout> | undefined;
+  /** This session's place in the server's heartbeat queues (see heartbeat.ts). */
+  #heartbeat = new DeadlineEntry<Socket>(this);
   #closeTimer: ReturnType<typeof setTimeout> | undefined;
   #flushScheduled = false;
   #expiresAt = 0;
@@ -295,8 +300,6 @@ export class Socket extends EventEmitter<ListenerArgs<SocketEvents>> implements 
     this.emit('packet', packet);
     switch (packet.type) {
       case 'pong':
-        clearTimeout(this.#pingTimeoutTimer);
-        this.#pingTimeoutTimer = undefined;
         this.#schedulePing();
         this.emit('heartbeat');
         break;
@@ -331,12 +334,19 @@ export class Socket extends EventEmitter<ListenerArgs<SocketEvents>> implements 
 
   #schedulePing(): void {
     this.#expiresAt = Date.now() + this.#config.pingInterval + this.#config.pingTimeout;
-    clearTimeout(this.#pingIntervalTimer);
-    this.#pingIntervalTimer = setTimeout(() => {
-      this.#sendPacket('ping');
-      clearTimeout(this.#pingTimeoutTimer);
-      this.#pingTimeoutTimer = setTimeout(() => this.#onClose('ping timeout'), this.#config.pingTimeout);
-    }, this.#config.pingInterval);
+    this.#config.pings.add(this.#heartbeat);
+  }
+
+  /** @internal `pingInterval` has passed since the last pong (or the open): ping, await the pong. */
+  pingDue(): void {
+    if (this.readyState === 'closed') return;
+    this.#sendPacket('ping');
+    this.#config.pongs.add(this.#heartbeat);
+  }
+
+  /** @internal No pong came within `pingTimeout`. */
+  pongOverdue(): void {
+    this.#onClose('ping timeout');
   }
 
   #sendPacket(
@@ -386,8 +396,7 @@ export class Socket extends EventEmitter<ListenerArgs<SocketEvents>> implements 
   #onClose(reason: CloseReason, description?: Error): void {
     if (this.readyState === 'closed') return;
     this.readyState = 'closed';
-    clearTimeout(this.#pingIntervalTimer);
-    clearTimeout(this.#pingTimeoutTimer);
+    this.#heartbeat.leave();
     clearTimeout(this.#closeTimer);
     this.#cancelUpgrade?.();
     this.transport.owner = undefined;

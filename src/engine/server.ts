@@ -19,6 +19,7 @@ import {
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from '../index.js';
 import { EngineErrorCodes, EngineUsageError } from './errors.js';
+import { DeadlineQueue } from './heartbeat.js';
 import { applyCors, type CookieOptions, type CorsOptions, serializeCookie } from './http-util.js';
 import { type EngineRequest, type SessionConfig, Socket } from './server-socket.js';
 import {
@@ -160,7 +161,7 @@ function positive(name: string, value: number | undefined, fallback: number): nu
  * An Engine.IO v4 server. Works standalone (`handleRequest`/`handleUpgrade` called by your own
  * HTTP server), attached to an `http.Server` (`attach`), or on its own port (`listen`).
  *
- * Cost per session: one {@link Socket} with two timers; a WebSocket session also holds the socket
+ * Cost per session: one {@link Socket} (its heartbeat runs on two timers per server, see heartbeat.ts); a WebSocket session also holds the socket
  * of parley's `WebSocketServer` (created with `noServer: true`).
  */
 export class Server extends EventEmitter<ListenerArgs<ServerEvents>> {
@@ -225,6 +226,8 @@ export class Server extends EventEmitter<ListenerArgs<ServerEvents>> {
       onClosed: (s) => {
         if (this.clients.get(s.id) === s) this.clients.delete(s.id);
       },
+      pings: new DeadlineQueue<Socket>(this.#o.pingInterval, (s) => s.pingDue()),
+      pongs: new DeadlineQueue<Socket>(this.#o.pingTimeout, (s) => s.pongOverdue()),
     };
     this.#wss = new WebSocketServer({
       noServer: true,
