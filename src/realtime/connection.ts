@@ -11,6 +11,7 @@ import type { EngineData, EngineSocket } from './engine.js';
 import { RealtimeProtocolError } from './errors.js';
 import { Decoder, type EncodedChunk, encode, type Packet, PacketType } from './parser.js';
 import type { Server } from './server.js';
+import { SmallMap } from './small-map.js';
 import type { DisconnectReason, Socket } from './socket.js';
 
 type AnySocket = Socket<never, never, never, unknown>;
@@ -30,7 +31,7 @@ export class Connection {
   readonly #server: Server<never, never, never, unknown>;
   readonly #decoder: Decoder;
   /** Connected sockets by namespace name. */
-  readonly #nsps = new Map<string, AnySocket>();
+  readonly #nsps = new SmallMap<AnySocket>();
   /** Namespaces whose CONNECT is being processed (middlewares, dynamic matchers). */
   // Created on demand and dropped when empty: an idle connection holds no set.
   #connecting: Set<string> | undefined;
@@ -154,7 +155,7 @@ export class Connection {
 
   /** @internal Disconnects every socket and closes the engine session. */
   disconnectAll(): void {
-    for (const socket of [...this.#nsps.values()]) socket.disconnect();
+    for (const socket of this.#nsps.values()) socket.disconnect();
     this.#nsps.clear();
     this.close();
   }
@@ -169,7 +170,7 @@ export class Connection {
   }
 
   #closeSockets(reason: DisconnectReason, description?: unknown): void {
-    for (const socket of [...this.#nsps.values()]) socket.onclose(reason, description);
+    for (const socket of this.#nsps.values()) socket.onclose(reason, description);
     this.#nsps.clear();
   }
 

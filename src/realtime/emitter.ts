@@ -10,6 +10,8 @@
  * @module
  */
 
+import { SmallMap } from './small-map.js';
+
 /**
  * A listener signature that is bivariant in its parameters (method-declaration trick), so a listener
  * declared as `(name: string) => void` is accepted where the map says `(...args: unknown[]) => void`.
@@ -42,7 +44,7 @@ export type EventParams<Map extends EventsMap, Ev extends EventNames<Map>> = Map
  * Untyped emitter core. Typed facades (`StrictEmitter`) are layered on top by the classes that use it.
  */
 export class Emitter {
-  #listeners = new Map<string, AnyListener[]>();
+  #listeners = new SmallMap<AnyListener[]>();
 
   /** Registers `listener` for `event`. Returns `this`. */
   on(event: string, listener: AnyListener): this {
