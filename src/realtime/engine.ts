@@ -27,6 +27,8 @@ export interface EngineSendOptions {
 export interface EngineRequest {
   readonly headers: IncomingHttpHeaders;
   readonly url?: string | undefined;
+  /** The query of `url`, parsed by the engine (engine.io and parley's engine set it). */
+  readonly _query?: Record<string, string>;
   readonly socket?: { readonly remoteAddress?: string | undefined; readonly encrypted?: boolean } | null;
   readonly connection?: { readonly remoteAddress?: string | undefined; readonly encrypted?: boolean } | null;
 }

@@ -83,6 +83,18 @@ export function generateId(): string {
   return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_');
 }
 
+let lastTime = { second: -1, text: '' };
+/**
+ * `new Date().toString()`, which changes once a second: sockets created in the same second share
+ * one string instead of holding a copy each.
+ */
+function handshakeTime(): string {
+  const now = Date.now();
+  const second = Math.floor(now / 1000);
+  if (second !== lastTime.second) lastTime = { second, text: new Date(now).toString() };
+  return lastTime.text;
+}
+
 function parseQuery(url: string): Record<string, string | string[]> {
   // A plain object (fast properties); `__proto__` keys are skipped so no prototype can be set.
   const out: Record<string, string | string[]> = {};
@@ -165,13 +177,15 @@ export class Socket<
     const transportSocket = req.socket ?? req.connection;
     this.handshake = {
       headers: req.headers,
-      time: new Date().toString(),
+      time: handshakeTime(),
       address: client.conn.remoteAddress ?? transportSocket?.remoteAddress ?? '',
       xdomain: req.headers.origin !== undefined,
       secure: transportSocket?.encrypted === true,
       issued: Date.now(),
       url,
-      query: parseQuery(url),
+      // As socket.io does: the engine's parsed query, one object for the connection's sockets
+      // rather than a parse per socket (repeated keys: the last one wins, as in engine.io).
+      query: req._query ?? parseQuery(url),
       auth,
     };
   }

@@ -196,6 +196,10 @@ describe('parley server: namespaces and middleware', () => {
         url: socket.handshake.url,
         ua: socket.handshake.headers['x-test'],
         time: typeof socket.handshake.time,
+        // the time string (shared by the sockets of one second) still says when the socket came
+        timeSkew: Math.abs(Date.parse(socket.handshake.time) - socket.handshake.issued),
+        // as in socket.io: the query is the engine's parsed `_query` (not a copy per socket)
+        engineQuery: socket.handshake.query === (socket.request as { _query?: unknown })._query,
       });
     });
     const c = s.client('/h', { query: { x: '1' }, auth: { a: 2 }, extraHeaders: { 'x-test': 'yes' } });
@@ -206,6 +210,8 @@ describe('parley server: namespaces and middleware', () => {
     assert.match(String(hs.url), /^\/socket\.io\/\?/);
     assert.equal(hs.ua, 'yes');
     assert.equal(hs.time, 'string');
+    assert.ok(Number(hs.timeSkew) <= 2000, `handshake time ${hs.timeSkew} ms off`);
+    assert.equal(hs.engineQuery, true);
     c.emit('forbidden');
     const [msg] = await once(c, 'mw-error');
     assert.equal(msg, 'nope');
