@@ -103,8 +103,10 @@ export class Socket extends EventEmitter<ListenerArgs<SocketEvents>> implements 
   readonly request: EngineRequest;
   /** The peer's address as seen on the opening request. */
   readonly remoteAddress: string;
-  /** The Engine.IO protocol revision (always 4). */
-  readonly protocol = 4;
+  /** The Engine.IO protocol revision (always 4). A getter: no field per session. */
+  get protocol(): 4 {
+    return 4;
+  }
   /** The transport currently carrying the session. */
   transport: Transport;
   /** Current state. */

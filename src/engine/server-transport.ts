@@ -35,8 +35,10 @@ export interface TransportEvents {
 export abstract class Transport extends EventEmitter<ListenerArgs<TransportEvents>> {
   /** Transport name as used in the `transport` query parameter. */
   abstract readonly name: TransportName;
-  /** The Engine.IO protocol revision spoken (always 4). */
-  readonly protocol = 4;
+  /** The Engine.IO protocol revision spoken (always 4). A getter: no field per transport. */
+  get protocol(): 4 {
+    return 4;
+  }
   /** Session id, set once the session exists. */
   sid = '';
   /** Whether `send` may be called now. */
@@ -105,7 +107,9 @@ const TEXT_TYPE = 'text/plain; charset=UTF-8';
  * as `error`, which closes the session.
  */
 export class PollingTransport extends Transport {
-  readonly name = 'polling';
+  get name(): 'polling' {
+    return 'polling';
+  }
   #opts: PollingOptions;
   #getReq: IncomingMessage | undefined;
   #getRes: ServerResponse | undefined;
@@ -337,7 +341,9 @@ export class PollingTransport extends Transport {
  * frame; binary messages go as binary frames. Message size is bounded by the server's `maxPayload`.
  */
 export class WebSocketTransport extends Transport {
-  readonly name = 'websocket';
+  get name(): 'websocket' {
+    return 'websocket';
+  }
   readonly socket: WebSocket;
 
   constructor(socket: WebSocket) {

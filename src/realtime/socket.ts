@@ -131,8 +131,8 @@ export class Socket<
   readonly handshake: Handshake;
   /** Whether this socket's session was restored (connection state recovery). */
   readonly recovered: boolean;
-  /** Arbitrary application data, visible to `fetchSockets()`. */
-  data: SocketData = {} as SocketData;
+  // Created on first read: many sockets never use it.
+  #data: SocketData | undefined;
   /** Whether the socket is connected to its namespace. */
   connected = false;
   /** The namespace. */
@@ -188,6 +188,15 @@ export class Socket<
       query: req._query ?? parseQuery(url),
       auth,
     };
+  }
+
+  /** Arbitrary application data (an empty object until set), visible to `fetchSockets()`. */
+  get data(): SocketData {
+    return (this.#data ??= {} as SocketData);
+  }
+
+  set data(value: SocketData) {
+    this.#data = value;
   }
 
   /** Whether the socket is disconnected from its namespace. */

@@ -200,6 +200,8 @@ describe('parley server: namespaces and middleware', () => {
         timeSkew: Math.abs(Date.parse(socket.handshake.time) - socket.handshake.issued),
         // as in socket.io: the query is the engine's parsed `_query` (not a copy per socket)
         engineQuery: socket.handshake.query === (socket.request as { _query?: unknown })._query,
+        // data is created on first read, then stays the same object until replaced
+        data: [socket.data, socket.data === socket.data, ((socket.data = { n: 1 }), socket.data)],
       });
     });
     const c = s.client('/h', { query: { x: '1' }, auth: { a: 2 }, extraHeaders: { 'x-test': 'yes' } });
@@ -212,6 +214,7 @@ describe('parley server: namespaces and middleware', () => {
     assert.equal(hs.time, 'string');
     assert.ok(Number(hs.timeSkew) <= 2000, `handshake time ${hs.timeSkew} ms off`);
     assert.equal(hs.engineQuery, true);
+    assert.deepEqual(hs.data, [{}, true, { n: 1 }]);
     c.emit('forbidden');
     const [msg] = await once(c, 'mw-error');
     assert.equal(msg, 'nope');
