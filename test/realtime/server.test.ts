@@ -186,6 +186,10 @@ describe('parley server: namespaces and middleware', () => {
   it('exposes the handshake and per-socket middleware', async () => {
     const seen: unknown[] = [];
     s.io.of('/h').on('connection', (socket) => {
+      // data is created on first read, then stays the same object until replaced
+      const firstData = socket.data;
+      const dataKept = firstData === socket.data;
+      socket.data = { n: 1 };
       socket.use(([ev], next) => (ev === 'forbidden' ? next(new Error('nope')) : next()));
       socket.on('error', (e: Error) => socket.emit('mw-error', e.message));
       socket.onAny((ev: string) => seen.push(ev));
@@ -200,8 +204,7 @@ describe('parley server: namespaces and middleware', () => {
         timeSkew: Math.abs(Date.parse(socket.handshake.time) - socket.handshake.issued),
         // as in socket.io: the query is the engine's parsed `_query` (not a copy per socket)
         engineQuery: socket.handshake.query === (socket.request as { _query?: unknown })._query,
-        // data is created on first read, then stays the same object until replaced
-        data: [socket.data, socket.data === socket.data, ((socket.data = { n: 1 }), socket.data)],
+        data: [firstData, dataKept, socket.data],
       });
     });
     const c = s.client('/h', { query: { x: '1' }, auth: { a: 2 }, extraHeaders: { 'x-test': 'yes' } });
