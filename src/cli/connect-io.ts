@@ -7,11 +7,11 @@
  * `{"ack":NAME,"args":[...]}` for every acknowledgement (emits ask for one with `--ack`). Binary
  * values travel as `{"$binary":"<base64>"}` both ways.
  */
-import { clearLine, createInterface, cursorTo } from 'node:readline';
+import { createInterface } from 'node:readline';
 import { io, type Socket } from '../client/index.js';
 import { parseHeader } from './client.js';
 import { CliError, ExitCode, usageError } from './errors.js';
-import { paletteFor } from './format.js';
+import { createPrompt } from './format.js';
 import { bool, list, type ParsedValues, parseSeconds, str } from './options.js';
 
 /** `parley connect --io` after flag parsing. */
@@ -426,21 +426,7 @@ async function interactiveIo(
   setPrinter: SetPrinter,
 ): Promise<number> {
   const out = process.stdout;
-  const c = paletteFor(out);
-  const rl = createInterface({
-    input: process.stdin,
-    output: out,
-    terminal: true,
-    historySize: 500,
-    prompt: c.green('> '),
-  });
-  const print = (text: string) => {
-    clearLine(out, 0);
-    cursorTo(out, 0);
-    out.write(`${text}\n`);
-    rl.prompt(true);
-  };
-  const info = (text: string) => print(c.dim(`* ${text}`));
+  const { rl, c, print, info, close: closePrompt } = createPrompt();
   out.write(
     c.dim(
       `* connected to ${cfg.origin}${cfg.namespace} as ${socket.id} (type: event [json args...]; /help, Ctrl+D to leave)\n`,
@@ -487,9 +473,7 @@ async function interactiveIo(
   const closed = new Promise<void>((resolve) => rl.on('close', () => resolve()));
   rl.prompt();
   await Promise.race([closed, disconnect.done]);
-  clearLine(out, 0);
-  cursorTo(out, 0);
-  rl.close();
+  closePrompt();
   const reason = disconnect.reason();
   if (reason === undefined) {
     socket.disconnect();

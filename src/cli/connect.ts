@@ -1,10 +1,10 @@
-import { clearLine, createInterface, cursorTo, type Interface } from 'node:readline';
+import { createInterface } from 'node:readline';
 import type { WebSocket } from '../index.js';
 import { type ClientConfig, type OpenClient, openClient, parseHeader } from './client.js';
 import { IO_ONLY, type IoConnectConfig, parseIoConnectConfig, runIoConnect } from './connect-io.js';
 import { toBuffer } from './connection.js';
 import { ExitCode, usageError } from './errors.js';
-import { hexDump, paletteFor, parseHex } from './format.js';
+import { createPrompt, hexDump, parseHex } from './format.js';
 import { bool, list, parseCommand, parseSeconds, parseSize, parseWsUrl, str } from './options.js';
 import { DEFAULT_MAX_PAYLOAD } from './serve.js';
 
@@ -249,23 +249,9 @@ function sendWithBackpressure(ws: WebSocket, data: string | Buffer, binary: bool
 async function interactiveMode(client: OpenClient, cfg: ConnectConfig): Promise<number> {
   const ws = client.ws;
   const out = process.stdout;
-  const c = paletteFor(out);
+  const { rl, c, print, info, close: closePrompt } = createPrompt();
   const closed = whenClosed(ws);
   let weClosed = false;
-  const rl: Interface = createInterface({
-    input: process.stdin,
-    output: out,
-    terminal: true,
-    historySize: 500,
-    prompt: c.green('> '),
-  });
-  const print = (text: string) => {
-    clearLine(out, 0);
-    cursorTo(out, 0);
-    out.write(`${text}\n`);
-    rl.prompt(true);
-  };
-  const info = (text: string) => print(c.dim(`* ${text}`));
   const proto = ws.protocol ? `, subprotocol ${ws.protocol}` : '';
   const ext = ws.extensions ? `, extensions ${ws.extensions}` : '';
   out.write(c.dim(`* connected to ${cfg.url.href}${proto}${ext} (/help for commands, Ctrl+D to close)\n`));
@@ -354,9 +340,7 @@ async function interactiveMode(client: OpenClient, cfg: ConnectConfig): Promise<
   rl.prompt();
   client.start(onMessage);
   const result = await closed;
-  clearLine(out, 0);
-  cursorTo(out, 0);
-  rl.close();
+  closePrompt();
   const status = closeStatus(result, weClosed, (l) => out.write(`${c.red(`* ${l}`)}\n`), sentCode);
   if (status === ExitCode.OK)
     out.write(c.dim(`* disconnected (${result.code}${result.reason ? ` ${result.reason}` : ''})\n`));

@@ -1,3 +1,4 @@
+import { clearLine, createInterface, cursorTo, type Interface } from 'node:readline';
 /**
  * Small text helpers shared by the commands: colours, byte/duration formatting, hex dumps.
  * None of them allocate more than their output.
@@ -89,4 +90,46 @@ export function parseHex(text: string): Buffer | undefined {
   const clean = text.replace(/0x/gi, '').replace(/[\s,:]/g, '');
   if (clean.length % 2 !== 0 || !/^[0-9a-f]*$/i.test(clean)) return undefined;
   return Buffer.from(clean, 'hex');
+}
+
+/** The interactive prompt of `connect` and `connect --io`: received lines print above it. */
+export interface Prompt {
+  readonly rl: Interface;
+  readonly c: Palette;
+  /** Prints a line above the prompt and redraws the prompt. */
+  print(text: string): void;
+  /** Prints a dimmed `* text` status line above the prompt. */
+  info(text: string): void;
+  /** Clears the prompt line and closes the interface. */
+  close(): void;
+}
+
+/** A readline prompt on stdin/stdout with history, coloured when stdout allows. */
+export function createPrompt(): Prompt {
+  const out = process.stdout;
+  const c = paletteFor(out);
+  const rl = createInterface({
+    input: process.stdin,
+    output: out,
+    terminal: true,
+    historySize: 500,
+    prompt: c.green('> '),
+  });
+  const print = (text: string): void => {
+    clearLine(out, 0);
+    cursorTo(out, 0);
+    out.write(`${text}\n`);
+    rl.prompt(true);
+  };
+  return {
+    rl,
+    c,
+    print,
+    info: (text) => print(c.dim(`* ${text}`)),
+    close: () => {
+      clearLine(out, 0);
+      cursorTo(out, 0);
+      rl.close();
+    },
+  };
 }
