@@ -17,33 +17,13 @@
 // Output: one JSON line like wsload's echo mode (msgs_per_sec, mb_per_sec of uncompressed payload);
 // exit status 1 if any connection failed.
 import net from 'node:net';
-import { parseArgs } from 'node:util';
 import zlib from 'node:zlib';
+import { createMeter, parseLoadArgs } from './common.mjs';
 import { makeMessage } from './payload.mjs';
 
-const { values } = parseArgs({
-  options: {
-    port: { type: 'string' },
-    conns: { type: 'string', default: '64' },
-    pipeline: { type: 'string', default: '16' },
-    size: { type: 'string', default: '64' },
-    secs: { type: 'string', default: '2' },
-    binary: { type: 'boolean', default: false },
-  },
+const { values, port, conns, pipeline, size, secs } = parseLoadArgs('deflate-load', {
+  maxSize: 16 * 1024 * 1024,
 });
-const num = (name, min, max) => {
-  const n = Number(values[name]);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    console.error(`deflate-load: --${name} must be an integer in [${min}, ${max}]`);
-    process.exit(2);
-  }
-  return n;
-};
-const port = num('port', 1, 65535);
-const conns = num('conns', 1, 20000);
-const pipeline = num('pipeline', 1, 1024);
-const size = num('size', 1, 16 * 1024 * 1024);
-const secs = num('secs', 1, 600);
 const CYCLE = 64;
 const MAX_FRAME = 64 * 1024 * 1024;
 
@@ -103,43 +83,21 @@ const request =
   'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n' +
   'Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n';
 
-let opened = 0;
-let failed = 0;
 let died = 0; // connections lost after opening (a server that rejects the frames closes them)
-let received = 0;
-let base = 0;
-let startedAt = 0;
-const t0 = performance.now();
-
-function begin() {
-  if (startedAt || opened + failed < conns) return;
-  startedAt = performance.now();
-  base = received;
-  setTimeout(finish, secs * 1000);
-}
-
-function finish() {
-  const el = (performance.now() - startedAt) / 1000;
-  const messages = received - base;
-  const out = {
+const meter = createMeter({
+  tool: 'deflate-load',
+  conns,
+  size,
+  pipeline,
+  secs,
+  fields: () => ({
     mode: 'echo-deflate',
     client: 'deflate-load',
-    connections: conns,
-    open: opened,
-    failed,
     died,
-    open_secs: Number(((startedAt - t0) / 1000).toFixed(3)),
-    size,
     wire_bytes_per_message: Math.round(wireBytes),
-    pipeline,
-    messages,
-    secs: Number(el.toFixed(3)),
-    msgs_per_sec: Math.round(messages / el),
-    mb_per_sec: Number(((messages * size) / el / 1e6).toFixed(2)),
-  };
-  process.stdout.write(`${JSON.stringify(out)}\n`);
-  process.exit(failed || died ? 1 : 0);
-}
+  }),
+  ok: () => meter.failed === 0 && died === 0,
+});
 
 function connection() {
   const socket = net.connect({ host: '127.0.0.1', port });
@@ -151,9 +109,9 @@ function connection() {
   const dead = (why) => {
     if (state === 2) return;
     if (state === 0) {
-      failed++;
+      meter.failed++;
       console.error(`deflate-load: connection failed: ${why}`);
-      begin();
+      meter.maybeBegin();
     } else if (state === 1) {
       died++;
       console.error(`deflate-load: connection lost: ${why}`);
@@ -190,10 +148,10 @@ function connection() {
       const bits = /client_max_window_bits\s*=\s*"?(\d+)/i.exec(ext);
       if (bits && Number(bits[1]) < 15) return dead(`server limits the client window (${ext.trim()})`);
       state = 1;
-      opened++;
+      meter.opened++;
       buf = buf.subarray(end + 4);
       sendFrames(pipeline);
-      begin();
+      meter.maybeBegin();
     }
     // count complete frames; payloads are skipped, not inflated
     let off = 0;
@@ -221,15 +179,10 @@ function connection() {
     }
     buf = off === buf.length ? Buffer.alloc(0) : buf.subarray(off);
     if (n > 0) {
-      received += n;
+      meter.received += n;
       sendFrames(n);
     }
   });
 }
-
-setTimeout(() => {
-  console.error(`deflate-load: only ${opened} of ${conns} connections opened in 60 s`);
-  process.exit(1);
-}, 60_000).unref();
 
 for (let i = 0; i < conns; i++) connection();
