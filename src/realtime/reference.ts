@@ -11,6 +11,7 @@
 
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { REFERENCE_SETTINGS as ENGINE_REFERENCE_SETTINGS } from '../engine/reference.js';
 import type { EngineServerConstructor } from './engine.js';
 import { Server } from './server.js';
 
@@ -36,14 +37,8 @@ export interface ReferenceServer {
   close(): Promise<void>;
 }
 
-/** The reference settings from the protocol text. */
-export const REFERENCE_SETTINGS = {
-  pingInterval: 300,
-  pingTimeout: 200,
-  maxHttpBufferSize: 1e6,
-  connectTimeout: 1000,
-  cors: { origin: '*' },
-} as const;
+/** The reference settings from the protocol text: the Engine.IO reference's, and a 1 s connect timeout. */
+export const REFERENCE_SETTINGS = { ...ENGINE_REFERENCE_SETTINGS, connectTimeout: 1000 } as const;
 
 /** Starts the reference server and resolves once it listens. Rejects when the port cannot be bound. */
 export function createReferenceServer(options: ReferenceServerOptions = {}): Promise<ReferenceServer> {
