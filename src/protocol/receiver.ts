@@ -137,12 +137,17 @@ export class Receiver {
     }
     this.#busy = true;
     try {
-      const offset = this.#parse(chunk);
-      if (offset < chunk.length && this.#holding()) this.#pending.unshift(chunk.subarray(offset));
+      this.#parseChunk(chunk);
     } finally {
       this.#busy = false;
     }
     if (this.#pending.length > 0 && !this.#holding()) this.#drainPending();
+  }
+
+  /** Parses `chunk`; what is left of it when parsing must hold goes to the front of the queue. */
+  #parseChunk(chunk: Buffer): void {
+    const offset = this.#parse(chunk);
+    if (offset < chunk.length && this.#holding()) this.#pending.unshift(chunk.subarray(offset));
   }
 
   /** Parses from the start of `chunk` until it is used up or parsing must stop; returns the offset reached. */
@@ -226,9 +231,7 @@ export class Receiver {
     this.#busy = true;
     try {
       while (this.#pending.length > 0 && !this.#holding() && this.#state !== State.Done) {
-        const chunk = this.#pending.shift() as Buffer;
-        const offset = this.#parse(chunk);
-        if (offset < chunk.length && this.#holding()) this.#pending.unshift(chunk.subarray(offset));
+        this.#parseChunk(this.#pending.shift() as Buffer);
       }
     } finally {
       this.#busy = false;
