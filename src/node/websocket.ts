@@ -380,10 +380,7 @@ export class WebSocket extends EventEmitter implements ReceiverHandler {
       this.#startClose(encodeClosePayload(error.closeCode));
     }
     // Close TCP only after the close frame, which may be queued behind a message being compressed.
-    this.#run(() => {
-      this.#endAfterWrites();
-      return false;
-    });
+    this.#endAfterQueue();
     this.#emitError(error);
   }
 
@@ -711,6 +708,14 @@ export class WebSocket extends EventEmitter implements ReceiverHandler {
     if (this.#closeFrameSent && this.#closeFrameReceived && this.#isServer) this.#endAfterWrites();
   }
 
+  /** Ends TCP once the send queue (a message being compressed, frames behind it) has been written. */
+  #endAfterQueue(): void {
+    this.#run(() => {
+      this.#endAfterWrites();
+      return false;
+    });
+  }
+
   #endAfterWrites(): void {
     const socket = this.#socket;
     if (socket === null) return;
@@ -774,10 +779,7 @@ export class WebSocket extends EventEmitter implements ReceiverHandler {
   _onSocketEnd(): void {
     this.#readyState = WebSocket.CLOSING;
     // Our side ends after what is queued: a message being compressed, a close frame behind it.
-    this.#run(() => {
-      this.#endAfterWrites();
-      return false;
-    });
+    this.#endAfterQueue();
   }
 
   /**
