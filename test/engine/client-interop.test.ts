@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { type Server as EioServer, type Socket as EioSocket, attach as eioAttach } from 'engine.io';
 import { ClientSocket, type ClientSocketOptions } from '../../src/engine/index.js';
-import { closeHttp, once, sleep, startParley } from './helpers.js';
+import { closeHttp, exchangeBothWays, once, sleep, startParley } from './helpers.js';
 
 interface EioRunning {
   engine: EioServer;
@@ -139,32 +139,7 @@ describe('engine client: upgrade under traffic', () => {
       await once(client, 'open');
       const [peer] = await conn;
       const n = 150;
-      const atServer: string[] = [];
-      const atClient: string[] = [];
-      const serverDone = new Promise<void>((resolve) =>
-        peer.on('message', (d: unknown) => {
-          atServer.push(String(d));
-          if (atServer.length === n) resolve();
-        }),
-      );
-      const clientDone = new Promise<void>((resolve) =>
-        client.on('message', (d) => {
-          atClient.push(String(d));
-          if (atClient.length === n) resolve();
-        }),
-      );
-      let i = 0;
-      await new Promise<void>((resolve) => {
-        const tick = setInterval(() => {
-          client.send(`c${i}`);
-          peer.send(`s${i}`);
-          if (++i === n) {
-            clearInterval(tick);
-            resolve();
-          }
-        }, 1);
-      });
-      await Promise.all([serverDone, clientDone]);
+      const { atServer, atClient } = await exchangeBothWays(peer, client, n);
       assert.equal(client.transport!.name, 'websocket');
       assert.deepEqual(
         atServer,

@@ -104,3 +104,45 @@ export async function handshake(
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Either end of an Engine.IO session, as far as {@link exchangeBothWays} needs it. */
+interface MessageEnd {
+  send(data: string): unknown;
+  on(event: 'message', listener: (data: unknown) => void): unknown;
+}
+
+/**
+ * Sends `n` numbered messages each way, one pair per millisecond (so that an upgrade happens in the
+ * middle of the traffic), and resolves with what each side received once all have arrived.
+ */
+export async function exchangeBothWays(
+  server: MessageEnd,
+  client: MessageEnd,
+  n: number,
+): Promise<{ atServer: string[]; atClient: string[] }> {
+  const receive = (end: MessageEnd): { got: string[]; done: Promise<void> } => {
+    const got: string[] = [];
+    const done = new Promise<void>((resolve) =>
+      end.on('message', (d: unknown) => {
+        got.push(String(d));
+        if (got.length === n) resolve();
+      }),
+    );
+    return { got, done };
+  };
+  const atServer = receive(server);
+  const atClient = receive(client);
+  let i = 0;
+  await new Promise<void>((resolve) => {
+    const tick = setInterval(() => {
+      client.send(`c${i}`);
+      server.send(`s${i}`);
+      if (++i === n) {
+        clearInterval(tick);
+        resolve();
+      }
+    }, 1);
+  });
+  await Promise.all([atServer.done, atClient.done]);
+  return { atServer: atServer.got, atClient: atClient.got };
+}

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { Socket as EioClient, type SocketOptions } from 'engine.io-client';
 import type { Socket } from '../../src/engine/index.js';
 import { WebSocket, WebSocketServer } from '../../src/index.js';
-import { handshake, once, type Running, raw, sleep, startParley } from './helpers.js';
+import { exchangeBothWays, handshake, once, type Running, raw, sleep, startParley } from './helpers.js';
 
 type Mode = { name: string; transports: ('polling' | 'websocket')[]; upgrade: boolean; final: string };
 const MODES: Mode[] = [
@@ -139,32 +139,7 @@ describe('engine server: upgrade under traffic', () => {
     const { client, server } = await connect(srv, {});
     t.after(() => client.close());
     const n = 150;
-    const atServer: string[] = [];
-    const atClient: string[] = [];
-    const serverDone = new Promise<void>((resolve) =>
-      server.on('message', (d) => {
-        atServer.push(String(d));
-        if (atServer.length === n) resolve();
-      }),
-    );
-    const clientDone = new Promise<void>((resolve) =>
-      client.on('message', (d) => {
-        atClient.push(String(d));
-        if (atClient.length === n) resolve();
-      }),
-    );
-    let i = 0;
-    await new Promise<void>((resolve) => {
-      const tick = setInterval(() => {
-        client.send(`c${i}`);
-        server.send(`s${i}`);
-        if (++i === n) {
-          clearInterval(tick);
-          resolve();
-        }
-      }, 1);
-    });
-    await Promise.all([serverDone, clientDone]);
+    const { atServer, atClient } = await exchangeBothWays(server, client, n);
     assert.equal(server.transport.name, 'websocket');
     assert.deepEqual(
       atServer,
