@@ -6,6 +6,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
+import { compactListeners } from '../node/listeners.js';
 import { EngineErrorCodes, EngineProtocolError } from './errors.js';
 import { DeadlineEntry, type DeadlineQueue } from './heartbeat.js';
 import type { Packet, PacketOptions, PacketType } from './parser.js';
@@ -129,8 +130,11 @@ export class Socket extends EventEmitter<ListenerArgs<SocketEvents>> implements 
 
   constructor(init: SocketInit) {
     super();
+    compactListeners(this);
     this.#config = init.config;
     this.id = init.id;
+    // The opening request is kept for the session's lifetime (`socket.request`).
+    compactListeners(init.request);
     this.request = init.request;
     this.remoteAddress = init.request.socket?.remoteAddress ?? '';
     this.transport = init.transport;

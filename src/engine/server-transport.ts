@@ -12,6 +12,7 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { WebSocket } from '../index.js';
+import { compactListeners } from '../node/listeners.js';
 import { EngineErrorCodes, EngineProtocolError } from './errors.js';
 import { decodePacket, decodePayload, encodePacket, encodePayload, type Packet } from './parser.js';
 import type { ListenerArgs } from './typed-emitter.js';
@@ -53,6 +54,11 @@ export abstract class Transport extends EventEmitter<ListenerArgs<TransportEvent
    * idle sessions. Other listeners (`on`) still get every event, after the owner.
    */
   owner: TransportOwner | undefined;
+
+  constructor() {
+    super();
+    compactListeners(this);
+  }
 
   /**
    * Reports an event to the owner, then to listeners. An `error` nobody listens to is dropped

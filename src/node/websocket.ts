@@ -24,6 +24,7 @@ import { applyMask } from '../protocol/mask.js';
 import { Receiver, type ReceiverHandler } from '../protocol/receiver.js';
 import { connect } from './client.js';
 import type { PerMessageDeflate } from './deflate.js';
+import { compactListeners } from './listeners.js';
 import type { ClientOptions } from './options.js';
 import type { WebSocketServer } from './server.js';
 import type { createWebSocketStream } from './stream.js';
@@ -213,10 +214,7 @@ export class WebSocket extends EventEmitter implements ReceiverHandler {
     options?: ClientOptions,
   ) {
     super();
-    // EventEmitter starts `_events` as `{ __proto__: null }`, which V8 keeps in dictionary mode:
-    // about 280 bytes per connection for its two or three events. The same null-prototype object
-    // made this way stays a fast object of about 60 (issue 3, (e): memory per idle connection).
-    (this as unknown as { _events: object })._events = Object.setPrototypeOf({}, null);
+    compactListeners(this);
     if (address === null) return;
     this.#isServer = false;
     let protocolList: string[] = [];
@@ -298,6 +296,8 @@ export class WebSocket extends EventEmitter implements ReceiverHandler {
     socket.on('close', onSocketClose);
     socket.on('error', onSocketError);
     socket.on('drain', onSocketDrain);
+    // The TCP socket lives as long as the connection: give it the small listener table too.
+    compactListeners(socket);
     this.#readyState = WebSocket.OPEN;
   }
 

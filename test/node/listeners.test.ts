@@ -1,0 +1,50 @@
+// compactListeners swaps an emitter's listener table for a smaller one; nothing may change for the
+// emitter's users, including events with names the Object prototype has.
+import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
+import { describe, it } from 'node:test';
+import { compactListeners } from '../../src/node/listeners.js';
+
+describe('compactListeners', () => {
+  it('keeps listeners already registered, in order, and later ones work as before', () => {
+    const e = new EventEmitter();
+    const calls: string[] = [];
+    e.on('data', () => calls.push('data 1'));
+    e.on('data', () => calls.push('data 2'));
+    e.once('end', () => calls.push('end'));
+    compactListeners(e);
+    e.prependListener('data', () => calls.push('data 0'));
+    e.emit('data');
+    e.emit('end');
+    e.emit('end');
+    assert.deepEqual(calls, ['data 0', 'data 1', 'data 2', 'end']);
+    assert.deepEqual(e.eventNames(), ['data']);
+    assert.equal(e.listenerCount('data'), 3);
+  });
+
+  it('treats __proto__, toString and constructor as plain event names', () => {
+    const e = new EventEmitter();
+    compactListeners(e);
+    const got: string[] = [];
+    for (const name of ['__proto__', 'toString', 'constructor', 'hasOwnProperty']) {
+      assert.equal(e.listenerCount(name), 0);
+      e.on(name, () => got.push(name));
+      e.emit(name);
+    }
+    assert.deepEqual(got, ['__proto__', 'toString', 'constructor', 'hasOwnProperty']);
+    e.removeAllListeners('__proto__');
+    assert.equal(e.listenerCount('__proto__'), 0);
+    assert.equal(e.listenerCount('toString'), 1);
+  });
+
+  it('leaves an unhandled error throwing and removal working', () => {
+    const e = new EventEmitter();
+    compactListeners(e);
+    assert.throws(() => e.emit('error', new Error('boom')), /boom/);
+    const f = () => {};
+    e.on('x', f);
+    e.off('x', f);
+    assert.equal(e.listenerCount('x'), 0);
+    assert.deepEqual(e.eventNames(), []);
+  });
+});
