@@ -161,16 +161,32 @@ export class Adapter extends Emitter {
     return Promise.resolve(1);
   }
 
-  /** Adds socket `id` to `rooms`. */
+  /**
+   * Adds socket `id` to `rooms`.
+   *
+   * Every socket first joins its own room, `id`, and most never join another. For those, one Set
+   * `{id}` is both `sids.get(id)` (its rooms) and `rooms.get(id)` (the room's members): a Set and
+   * its table less per idle socket (issue 5). The two are split again, by {@link Adapter.#unshare},
+   * before either is changed; while shared, the Set holds exactly `id`.
+   */
   addAll(id: SocketId, rooms: Iterable<Room>): Promise<void> | void {
     let own = this.sids.get(id);
-    if (!own) {
-      own = new Set();
-      this.sids.set(id, own);
-    }
     for (const room of rooms) {
+      if (own === undefined && room === id && !this.rooms.has(id)) {
+        own = new Set([id]);
+        this.sids.set(id, own);
+        this.rooms.set(id, own);
+        this.emitReserved('create-room', room);
+        this.emitReserved('join-room', room, id);
+        continue;
+      }
+      if (own === undefined) {
+        own = new Set();
+        this.sids.set(id, own);
+      }
+      this.#unshare(id);
       own.add(room);
-      let members = this.rooms.get(room);
+      let members = this.#unshare(room);
       if (!members) {
         members = new Set();
         this.rooms.set(room, members);
@@ -183,8 +199,18 @@ export class Adapter extends Emitter {
     }
   }
 
+  /** Gives room `id` a Set of its own if it shares socket `id`'s (see addAll); returns the room's. */
+  #unshare(id: string): Set<SocketId> | undefined {
+    const members = this.rooms.get(id);
+    if (members === undefined || members !== this.sids.get(id)) return members;
+    const copy = new Set(members);
+    this.rooms.set(id, copy);
+    return copy;
+  }
+
   /** Removes socket `id` from `room`. */
   del(id: SocketId, room: Room): Promise<void> | void {
+    this.#unshare(id);
     this.sids.get(id)?.delete(room);
     this.#leaveRoom(id, room);
   }
@@ -193,6 +219,7 @@ export class Adapter extends Emitter {
   delAll(id: SocketId): void {
     const own = this.sids.get(id);
     if (!own) return;
+    // A shared `{id}` needs no split: leaving room `id` empties it, and the entry goes below.
     for (const room of own) this.#leaveRoom(id, room);
     this.sids.delete(id);
   }
