@@ -118,9 +118,11 @@ export class Socket extends EventEmitter<ListenerArgs<SocketEvents>> implements 
   upgraded = false;
 
   #config: SessionConfig;
-  #writeBuffer: Packet[] = [];
-  #callbacks: (SendCallback | undefined)[] = [];
-  #inflight: (SendCallback | undefined)[] = [];
+  // Packets waiting for the next flush, and the send callbacks of those and of the batch in flight:
+  // undefined while empty, which an idle session is nearly always (no three arrays per session).
+  #writeBuffer: Packet[] | undefined;
+  #callbacks: SendCallback[] | undefined;
+  #inflight: SendCallback[] | undefined;
   /** This session's place in the server's heartbeat queues (see heartbeat.ts). */
   #heartbeat = new DeadlineEntry<Socket>(this);
   #closeTimer: ReturnType<typeof setTimeout> | undefined;
@@ -200,10 +202,10 @@ export class Socket extends EventEmitter<ListenerArgs<SocketEvents>> implements 
     const closeTransport = (): void => this.transport.close(() => this.#onClose('forced close'));
     // 'drain' may report an earlier batch while packets are still buffered: wait for an empty buffer
     const onDrain = (): void => {
-      if (this.#writeBuffer.length === 0) closeTransport();
+      if (this.#writeBuffer === undefined) closeTransport();
       else this.once('drain', onDrain);
     };
-    if (this.#writeBuffer.length === 0) closeTransport();
+    if (this.#writeBuffer === undefined) closeTransport();
     else {
       this.once('drain', onDrain);
       this.#flush();
@@ -365,8 +367,8 @@ export class Socket extends EventEmitter<ListenerArgs<SocketEvents>> implements 
     const packet: Packet = data === undefined ? { type } : { type, data };
     if (options !== undefined) packet.options = options;
     this.emit('packetCreate', packet);
-    this.#writeBuffer.push(packet);
-    this.#callbacks.push(callback);
+    (this.#writeBuffer ??= []).push(packet);
+    if (callback !== undefined) (this.#callbacks ??= []).push(callback);
     if (type === 'open') {
       this.#flush();
       return;
@@ -382,19 +384,19 @@ export class Socket extends EventEmitter<ListenerArgs<SocketEvents>> implements 
   }
 
   #flush(): void {
-    if (this.readyState === 'closed' || !this.transport.writable || this.#writeBuffer.length === 0) return;
     const packets = this.#writeBuffer;
+    if (this.readyState === 'closed' || !this.transport.writable || packets === undefined) return;
     this.emit('flush', packets);
-    this.#writeBuffer = [];
+    this.#writeBuffer = undefined;
     this.#inflight = this.#callbacks;
-    this.#callbacks = [];
+    this.#callbacks = undefined;
     this.transport.send(packets);
   }
 
   #onDrain(): void {
     const callbacks = this.#inflight;
-    this.#inflight = [];
-    for (const cb of callbacks) cb?.(this.transport);
+    this.#inflight = undefined;
+    if (callbacks !== undefined) for (const cb of callbacks) cb(this.transport);
     this.emit('drain');
     this.#flush();
   }
@@ -407,9 +409,7 @@ export class Socket extends EventEmitter<ListenerArgs<SocketEvents>> implements 
     this.#cancelUpgrade?.();
     this.transport.owner = undefined;
     this.transport.close();
-    this.#writeBuffer = [];
-    this.#callbacks = [];
-    this.#inflight = [];
+    this.#writeBuffer = this.#callbacks = this.#inflight = undefined;
     this.#config.onClosed(this);
     this.emit('close', reason, description);
   }

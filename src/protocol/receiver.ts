@@ -75,7 +75,9 @@ export class Receiver {
   #state = State.Header;
   #paused = false;
   /** Input that arrived while waiting or paused. */
-  #pending: Buffer[] = [];
+  // Input held back (paused, or waiting for inflation), oldest first; null when none, so an idle
+  // connection holds no array. Never an empty array.
+  #pending: Buffer[] | null = null;
   /** True while a chunk is being parsed: a handler that resumes re-entrantly leaves the rest to that loop. */
   #busy = false;
   /** A message inflated while paused, delivered by {@link Receiver.resume}. */
@@ -125,14 +127,14 @@ export class Receiver {
   /** Bytes held back while waiting for inflation or paused. */
   get bufferedAmount(): number {
     let n = 0;
-    for (const chunk of this.#pending) n += chunk.length;
+    if (this.#pending !== null) for (const chunk of this.#pending) n += chunk.length;
     return n;
   }
 
   /** Parses `chunk`. The receiver owns it from now on (payloads are unmasked in place). */
   push(chunk: Buffer): void {
     if (this.#busy || this.#holding()) {
-      this.#pending.push(chunk);
+      (this.#pending ??= []).push(chunk);
       return;
     }
     this.#busy = true;
@@ -141,13 +143,13 @@ export class Receiver {
     } finally {
       this.#busy = false;
     }
-    if (this.#pending.length > 0 && !this.#holding()) this.#drainPending();
+    if (this.#pending !== null && !this.#holding()) this.#drainPending();
   }
 
   /** Parses `chunk`; what is left of it when parsing must hold goes to the front of the queue. */
   #parseChunk(chunk: Buffer): void {
     const offset = this.#parse(chunk);
-    if (offset < chunk.length && this.#holding()) this.#pending.unshift(chunk.subarray(offset));
+    if (offset < chunk.length && this.#holding()) (this.#pending ??= []).unshift(chunk.subarray(offset));
   }
 
   /** Parses from the start of `chunk` until it is used up or parsing must stop; returns the offset reached. */
@@ -221,7 +223,7 @@ export class Receiver {
   /** Parsing has ended (a close frame or a violation): what is held back is dropped. */
   #finish(): void {
     this.#state = State.Done;
-    this.#pending = [];
+    this.#pending = null;
     this.#held = null;
   }
 
@@ -230,8 +232,10 @@ export class Receiver {
     if (this.#busy) return;
     this.#busy = true;
     try {
-      while (this.#pending.length > 0 && !this.#holding() && this.#state !== State.Done) {
-        this.#parseChunk(this.#pending.shift() as Buffer);
+      while (this.#pending !== null && !this.#holding() && this.#state !== State.Done) {
+        const chunk = this.#pending.shift() as Buffer;
+        if (this.#pending.length === 0) this.#pending = null;
+        this.#parseChunk(chunk);
       }
     } finally {
       this.#busy = false;

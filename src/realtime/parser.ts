@@ -314,7 +314,8 @@ export class Decoder {
   readonly #maxAttachments: number;
   #pending: Packet | null = null;
   #expected = 0;
-  #buffers: unknown[] = [];
+  // The attachments of the binary packet being received; null between packets.
+  #buffers: unknown[] | null = null;
 
   constructor(options: DecoderOptions = {}) {
     const max = options.maxAttachments ?? DEFAULT_MAX_ATTACHMENTS;
@@ -360,10 +361,10 @@ export class Decoder {
     if (!this.#pending) {
       throw new RealtimeProtocolError('IO_ERR_UNEXPECTED_BINARY', 'binary received without a binary packet');
     }
-    this.#buffers.push(chunk);
-    if (this.#buffers.length < this.#expected) return null;
+    const buffers = (this.#buffers ??= []);
+    buffers.push(chunk);
+    if (buffers.length < this.#expected) return null;
     const packet = this.#pending;
-    const buffers = this.#buffers;
     this.reset();
     packet.data = reconstruct(packet.data, buffers);
     return packet;
@@ -373,7 +374,7 @@ export class Decoder {
   reset(): void {
     this.#pending = null;
     this.#expected = 0;
-    this.#buffers = [];
+    this.#buffers = null;
   }
 
   #decodeString(str: string): { packet: Packet; attachments: number } {
