@@ -413,9 +413,11 @@ export class Server extends EventEmitter<ListenerArgs<ServerEvents>> {
       return;
     }
     if (verdict.id !== undefined) this.#pendingIds.set(req, verdict.id);
-    this.#wss.handleUpgrade(req, socket, head, (ws: WebSocket) =>
-      this.#onWebSocket(req, query, ws, verdict.id),
-    );
+    this.#wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+      // The WebSocket handles the socket's errors from now on.
+      socket.removeListener('error', destroySelf);
+      this.#onWebSocket(req, query, ws, verdict.id);
+    });
   }
 
   #onWebSocket(req: IncomingMessage, query: URLSearchParams, ws: WebSocket, id: string | undefined): void {
