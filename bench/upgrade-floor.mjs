@@ -1,0 +1,73 @@
+// The memory floor under (i)'s idle-client figure: a plain `node:http` server that answers the
+// WebSocket upgrade by hand and then only keeps the request and its socket (what `socket.request`
+// keeps alive in Engine.IO and Socket.IO), with no framing, session or namespace state at all.
+// Measured the way bench/run.mjs measures (i)m: RSS and heap per connection over a warmed-up idle
+// baseline, after a full GC. Usage (after a bench run has built .bench/wsload):
+//   taskset -c 0 node --expose-gc bench/upgrade-floor.mjs [CONNECTIONS=10000]
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createServer } from 'node:http';
+import { fileURLToPath } from 'node:url';
+
+const total = Number(process.argv[2] ?? 10_000);
+const wsloadBin = fileURLToPath(new URL('../.bench/wsload', import.meta.url));
+const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+if (typeof globalThis.gc !== 'function') throw new Error('run with --expose-gc');
+
+const kept = new Set();
+const server = createServer();
+server.on('upgrade', (req, socket) => {
+  const accept = createHash('sha1')
+    .update(req.headers['sec-websocket-key'] + GUID)
+    .digest('base64');
+  socket.write(
+    `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`,
+  );
+  socket.on('data', () => {});
+  socket.on('end', () => socket.destroy());
+  socket.on('error', () => socket.destroy());
+  socket.on('close', () => kept.delete(req));
+  kept.add(req);
+});
+await new Promise((resolve) => server.listen({ host: '127.0.0.1', port: 0, backlog: 4096 }, resolve));
+const { port } = server.address();
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const hold = (n, secs) =>
+  spawn(
+    'taskset',
+    ['-c', '1', wsloadBin, '-m', 'hold', '-c', String(n), '-d', String(secs), '-P', String(port)],
+    {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
+async function until(condition) {
+  for (let i = 0; i < 1200 && !condition(); i++) await sleep(50);
+  if (!condition()) throw new Error(`gave up waiting: ${kept.size} connections held`);
+}
+function settledMemory() {
+  globalThis.gc();
+  globalThis.gc();
+  return process.memoryUsage();
+}
+
+// Warm-up as in bench/run.mjs: 1,000 connections opened and closed.
+const warm = hold(1000, 1);
+await new Promise((resolve) => warm.on('exit', resolve));
+await until(() => kept.size === 0);
+const base = settledMemory();
+const loads = [];
+for (let opened = 0; opened < total; ) {
+  const n = Math.min(500, total - opened);
+  loads.push(hold(n, 60));
+  opened += n;
+  await until(() => kept.size >= opened);
+}
+await sleep(1000);
+const held = settledMemory();
+for (const load of loads) load.kill();
+const per = (key) => ((held[key] - base[key]) / kept.size / 1024).toFixed(2);
+console.log(
+  `${kept.size} upgraded connections held: ${per('rss')} KiB RSS, ${per('heapUsed')} KiB heap per connection`,
+);
+process.exit(0);
