@@ -212,7 +212,7 @@ function rssBytes(pid) {
 const SERVER_MODES = {
   parley: ['echo', 'deflate', 'broadcast', 'broadcast-api'],
   ws: ['echo', 'deflate', 'broadcast'],
-  net: ['echo', 'broadcast'],
+  net: ['echo', 'broadcast', 'handshake'],
   uws: ['echo', 'deflate', 'broadcast'],
   // (i): parley's Socket.IO-compatible server and socket.io, standing for parley and ws
   'parley-io': ['sio'],
@@ -569,10 +569,17 @@ async function runHold(names) {
 
 /** (f) handshakes per second: wsload -m connect (open, upgrade, close, again), 32 at a time. */
 async function runConnect(names) {
-  const servers = await startAll(
-    names.filter((n) => n !== 'net'),
-    'echo',
-  );
+  // raw net answers the upgrade with no HTTP parser and nothing after it: the floor for (f)
+  const servers = [
+    ...(await startAll(
+      names.filter((n) => n !== 'net'),
+      'echo',
+    )),
+    ...(await startAll(
+      names.filter((n) => n === 'net'),
+      'handshake',
+    )),
+  ];
   const args = (secs) => ['-m', 'connect', '-c', 32, '-d', secs];
   const timeout = 120_000;
   for (const s of servers) await wsload(s.port, args(PROFILE.warm), timeout).result;

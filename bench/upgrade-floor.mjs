@@ -1,15 +1,17 @@
-// The memory floor under (i)'s idle-client figure: a plain `node:http` server that answers the
-// WebSocket upgrade by hand and then only keeps the request and its socket (what `socket.request`
-// keeps alive in Engine.IO and Socket.IO), with no framing, session or namespace state at all.
-// Measured the way bench/run.mjs measures (i)m: RSS and heap per connection over a warmed-up idle
-// baseline, after a full GC. Usage (after a bench run has built .bench/wsload):
-//   taskset -c 0 node --expose-gc bench/upgrade-floor.mjs [CONNECTIONS=10000]
+// The memory floor under (e) and (i)m for any server built on `node:http`: a plain http server that
+// answers the WebSocket upgrade by hand and then keeps only the socket, or the socket and the request
+// (what `socket.request` keeps alive in Engine.IO and Socket.IO: `--keep-request`), with no framing,
+// session or namespace state at all. Measured the way bench/run.mjs measures (e) and (i)m: RSS and
+// heap per connection over a warmed-up idle baseline, after a full GC, connections opened 2,000 at
+// a time. Usage (after a bench run has built .bench/wsload):
+//   taskset -c 0 node --expose-gc bench/upgrade-floor.mjs [--keep-request] [CONNECTIONS=10000]
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
 
-const total = Number(process.argv[2] ?? 10_000);
+const keepRequest = process.argv.includes('--keep-request');
+const total = Number(process.argv.slice(2).find((a) => !a.startsWith('--')) ?? 10_000);
 const wsloadBin = fileURLToPath(new URL('../.bench/wsload', import.meta.url));
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 if (typeof globalThis.gc !== 'function') throw new Error('run with --expose-gc');
@@ -26,8 +28,9 @@ server.on('upgrade', (req, socket) => {
   socket.on('data', () => {});
   socket.on('end', () => socket.destroy());
   socket.on('error', () => socket.destroy());
-  socket.on('close', () => kept.delete(req));
-  kept.add(req);
+  const entry = keepRequest ? req : socket;
+  socket.on('close', () => kept.delete(entry));
+  kept.add(entry);
 });
 await new Promise((resolve) => server.listen({ host: '127.0.0.1', port: 0, backlog: 4096 }, resolve));
 const { port } = server.address();
@@ -58,7 +61,7 @@ await until(() => kept.size === 0);
 const base = settledMemory();
 const loads = [];
 for (let opened = 0; opened < total; ) {
-  const n = Math.min(500, total - opened);
+  const n = Math.min(2000, total - opened);
   loads.push(hold(n, 60));
   opened += n;
   await until(() => kept.size >= opened);
@@ -68,6 +71,6 @@ const held = settledMemory();
 for (const load of loads) load.kill();
 const per = (key) => ((held[key] - base[key]) / kept.size / 1024).toFixed(2);
 console.log(
-  `${kept.size} upgraded connections held: ${per('rss')} KiB RSS, ${per('heapUsed')} KiB heap per connection`,
+  `${kept.size} upgraded connections held (${keepRequest ? 'socket and request' : 'socket only'}): ${per('rss')} KiB RSS, ${per('heapUsed')} KiB heap per connection`,
 );
 process.exit(0);

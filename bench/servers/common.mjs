@@ -11,7 +11,7 @@
 import { createInterface } from 'node:readline';
 
 /** The modes a server may support; which ones it does is up to each server file. */
-export const MODES = ['echo', 'deflate', 'broadcast', 'broadcast-api', 'sio'];
+export const MODES = ['echo', 'deflate', 'broadcast', 'broadcast-api', 'sio', 'handshake'];
 
 /**
  * Parses `MODE PORT` from argv. Exits with status 2 on bad input.

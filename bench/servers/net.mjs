@@ -4,6 +4,10 @@
 //   broadcast every chunk a connection sends goes to every connection, the sender included,
 //             pausing the sender while any receiver's write buffer is full (chunks are forwarded
 //             whole, not per message)
+//   handshake the least a server on Node's sockets can do for (f): no HTTP parser, the request
+//             head scanned for its Sec-WebSocket-Key and answered with a 101; no checks, no
+//             framing after it (the connection is only held until the client closes it)
+import { createHash } from 'node:crypto';
 import net from 'node:net';
 import { parseServerArgs, ready, unsupported } from './common.mjs';
 
@@ -36,6 +40,29 @@ if (mode === 'echo') {
       }
       if (waiting > 0) socket.pause();
     });
+  });
+} else if (mode === 'handshake') {
+  const KEY = /\r\nsec-websocket-key:[ \t]*([^\r]*)/i;
+  server = net.createServer((socket) => {
+    socket.setNoDelay(true);
+    socket.on('error', noop);
+    let head = '';
+    const onData = (chunk) => {
+      head += chunk.latin1Slice(0, chunk.length);
+      if (!head.includes('\r\n\r\n')) {
+        if (head.length > 16384) socket.destroy();
+        return;
+      }
+      socket.off('data', onData);
+      socket.resume();
+      const key = KEY.exec(head)?.[1]?.trim() ?? '';
+      const accept = createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
+      socket.write(
+        `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`,
+      );
+      socket.on('end', () => socket.end());
+    };
+    socket.on('data', onData);
   });
 } else unsupported(`mode ${mode} (raw TCP has no WebSocket extensions)`);
 
