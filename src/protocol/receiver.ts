@@ -74,9 +74,10 @@ export class Receiver {
 
   #state = State.Header;
   #paused = false;
-  /** Input that arrived while waiting or paused. */
-  // Input held back (paused, or waiting for inflation), oldest first; null when none, so an idle
-  // connection holds no array. Never an empty array.
+  /**
+   * Input that arrived while waiting or paused, oldest first; null when there is none, so that an
+   * idle connection holds no array (never an empty array).
+   */
   #pending: Buffer[] | null = null;
   /** True while a chunk is being parsed: a handler that resumes re-entrantly leaves the rest to that loop. */
   #busy = false;
