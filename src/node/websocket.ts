@@ -72,6 +72,23 @@ const COPY_LIMIT = 16 * 1024;
 /** Output up to this size is joined into one buffer before the write. */
 const JOIN_LIMIT = 64 * 1024;
 
+/*
+ * Small frames are written straight into a shared slab rather than into a Buffer each. The frames
+ * one connection writes one after another, with no other connection's in between, form one region
+ * of the slab, and a region goes to the socket as one Buffer: in an echo, a whole read's replies
+ * leave in one write with no Buffer per frame and no concatenation. A slab is only ever appended
+ * to, and a fresh one is started when it is full, so bytes handed to a socket are never written
+ * again (the socket may hold them until the kernel takes them). At most one region is open, the
+ * one ending at `slabUsed`; its owner's `#packStart` says where it starts.
+ */
+/** Size of a slab, as Node's own Buffer pool: what one small write held by a slow peer keeps alive. */
+const SLAB_SIZE = 8 * 1024;
+/** Frames (header included) up to this size are packed. */
+const PACK_LIMIT = 1024;
+let slab = Buffer.allocUnsafeSlow(SLAB_SIZE);
+let slabUsed = 0;
+let slabOwner: WebSocket | null = null;
+
 const READY_STATES = ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'] as const;
 
 /**
@@ -169,9 +186,11 @@ export class WebSocket extends EventEmitter implements ReceiverHandler {
   #extensions = '';
   #paused = false;
 
-  // Output not yet handed to the socket.
+  // Output not yet handed to the socket: `#out`, then this connection's open region of the slab if
+  // it has one (from `#packStart` to `slabUsed`); `#outLength` counts both.
   #out: Buffer[] | null = null;
   #outLength = 0;
+  #packStart = -1;
   #outCallbacks: SendCallback[] | null = null;
   #reading = false;
   #flushQueued = false;
@@ -321,7 +340,7 @@ export class WebSocket extends EventEmitter implements ReceiverHandler {
     this.#reading = true;
     (this.#receiver ?? this.#getReceiver()).push(chunk);
     this.#reading = false;
-    if (this.#out !== null) this.#flush();
+    if (this.#outLength > 0) this.#flush();
   }
 
   // --- ReceiverHandler -----------------------------------------------------------------------
@@ -404,7 +423,7 @@ export class WebSocket extends EventEmitter implements ReceiverHandler {
       if (error !== null) receiver.fail(error);
       else receiver.inflated(data, isBinary);
       if (!this.#paused) socket?.resume();
-      if (this.#out !== null) this.#flush();
+      if (this.#outLength > 0) this.#flush();
     });
   }
 
@@ -577,7 +596,7 @@ export class WebSocket extends EventEmitter implements ReceiverHandler {
       }
     }
     this.#queue = null;
-    if (this.#out !== null) this.#schedule();
+    if (this.#outLength > 0) this.#schedule();
   }
 
   /** Frames `payload` into the output. */
@@ -592,7 +611,12 @@ export class WebSocket extends EventEmitter implements ReceiverHandler {
     const key = mask ? randomMask(maskKey) : null;
     const length = payload.length;
     const size = headerSize(length, mask);
-    if (length <= COPY_LIMIT) {
+    if (size + length <= PACK_LIMIT) {
+      const at = this.#pushPacked(size + length, cb);
+      writeHeader(slab, at, opcode, length, fin, rsv1, key);
+      slab.set(payload, at + size);
+      if (key !== null) applyMask(slab, key, at + size, at + size + length);
+    } else if (length <= COPY_LIMIT) {
       const frame = Buffer.allocUnsafe(size + length);
       writeHeader(frame, 0, opcode, length, fin, rsv1, key);
       frame.set(payload, size);
@@ -613,11 +637,46 @@ export class WebSocket extends EventEmitter implements ReceiverHandler {
   }
 
   #push(buf: Buffer, cb: SendCallback | undefined): void {
+    this.#closeRegion();
     if (this.#out === null) this.#out = [buf];
     else this.#out.push(buf);
     this.#outLength += buf.length;
     if (cb !== undefined) (this.#outCallbacks ??= []).push(cb);
     if (!this.#reading) this.#schedule();
+  }
+
+  /**
+   * Reserves `total` bytes at the end of this connection's open region of the slab (opening one,
+   * and closing another connection's, as needed) for a frame the caller writes there; returns
+   * where they start.
+   */
+  #pushPacked(total: number, cb: SendCallback | undefined): number {
+    if (slabOwner !== this || slabUsed + total > SLAB_SIZE) {
+      this.#closeRegion();
+      if (slabOwner !== null) slabOwner.#closeRegion();
+      if (slabUsed + total > SLAB_SIZE) {
+        slab = Buffer.allocUnsafeSlow(SLAB_SIZE);
+        slabUsed = 0;
+      }
+      slabOwner = this;
+      this.#packStart = slabUsed;
+    }
+    const at = slabUsed;
+    slabUsed += total;
+    this.#outLength += total;
+    if (cb !== undefined) (this.#outCallbacks ??= []).push(cb);
+    if (!this.#reading) this.#schedule();
+    return at;
+  }
+
+  /** Moves this connection's open region of the slab, if any, to the end of `#out`. */
+  #closeRegion(): void {
+    if (slabOwner !== this) return;
+    const region = slab.subarray(this.#packStart, slabUsed);
+    if (this.#out === null) this.#out = [region];
+    else this.#out.push(region);
+    slabOwner = null;
+    this.#packStart = -1;
   }
 
   #schedule(): void {
@@ -637,6 +696,7 @@ export class WebSocket extends EventEmitter implements ReceiverHandler {
   }
 
   #flush(): void {
+    this.#closeRegion();
     const out = this.#out;
     if (out === null) return;
     const callbacks = this.#outCallbacks;
@@ -754,7 +814,7 @@ export class WebSocket extends EventEmitter implements ReceiverHandler {
     this.#reading = true;
     this.#receiver?.resume();
     this.#reading = false;
-    if (this.#out !== null) this.#flush();
+    if (this.#outLength > 0) this.#flush();
   }
 
   /** @internal The socket closed: the connection is over. */
@@ -771,6 +831,8 @@ export class WebSocket extends EventEmitter implements ReceiverHandler {
     this.#out = null;
     this.#outCallbacks = null;
     this.#outLength = 0;
+    if (slabOwner === this) slabOwner = null;
+    this.#packStart = -1;
     this.#queue = null;
     this.emit('close', this.#closeCode, this.#closeReason);
   }

@@ -1,0 +1,116 @@
+/**
+ * The output path: small frames of several connections share one slab, each connection's run of
+ * frames going out as one region. Whatever the interleaving (connections taking turns, frames too
+ * big to pack between small ones, more than a slab's worth in one tick, a connection closed with
+ * frames still queued), every peer must get exactly its own messages, in order, on real sockets.
+ */
+import assert from 'node:assert/strict';
+import { after, describe, test } from 'node:test';
+import type { WebSocket, WebSocketServer } from '../../src/index.js';
+import { closed, collect, listen, next, open, shutdown, waitFor } from '../helpers/net.js';
+
+/** `count` connected pairs on one server: the server-side sockets and their clients. */
+async function pairs(
+  count: number,
+): Promise<{ wss: WebSocketServer; servers: WebSocket[]; clients: WebSocket[] }> {
+  const { wss, url } = await listen();
+  const servers: WebSocket[] = [];
+  const clients: WebSocket[] = [];
+  for (let i = 0; i < count; i++) {
+    const connected = next(wss, 'connection');
+    clients.push(await open(url));
+    servers.push(((await connected) as [WebSocket])[0]);
+  }
+  return { wss, servers, clients };
+}
+
+const text = (received: Array<{ data: unknown }>) => received.map((m) => String(m.data));
+
+describe('output of many connections in one tick', () => {
+  test('connections taking turns, with frames too big to pack in between', async () => {
+    const { wss, servers, clients } = await pairs(3);
+    after(() => shutdown(wss));
+    const got = clients.map(collect);
+    const expected: string[][] = [[], [], []];
+    const big = 'B'.repeat(5000);
+    const huge = 'H'.repeat(40_000);
+    for (let round = 0; round < 20; round++) {
+      servers.forEach((server, i) => {
+        const small = `${i}:${round}`;
+        server.send(small);
+        expected[i]?.push(small);
+        if (round % 5 === i) {
+          const payload = round % 2 === 0 ? big : huge;
+          server.send(payload);
+          expected[i]?.push(payload);
+        }
+      });
+    }
+    await waitFor(() => got.every((g, i) => g.length === expected[i]?.length), 5000, 'every message');
+    for (const [i, g] of got.entries()) assert.deepEqual(text(g), expected[i]);
+  });
+
+  test('more than a slab of small frames from interleaved connections, with every send callback', async () => {
+    const { wss, servers, clients } = await pairs(4);
+    after(() => shutdown(wss));
+    const got = clients.map(collect);
+    let callbacks = 0;
+    const perConnection = 300;
+    for (let n = 0; n < perConnection; n++) {
+      for (const [i, server] of servers.entries()) {
+        server.send(`${i}-${n}-${'x'.repeat(n % 900)}`, (err) => {
+          assert.equal(err ?? undefined, undefined);
+          callbacks++;
+        });
+      }
+    }
+    const total = perConnection * servers.length;
+    await waitFor(
+      () => callbacks === total && got.every((g) => g.length === perConnection),
+      5000,
+      'all frames',
+    );
+    got.forEach((g, i) => {
+      assert.deepEqual(
+        text(g),
+        Array.from({ length: perConnection }, (_, n) => `${i}-${n}-${'x'.repeat(n % 900)}`),
+      );
+    });
+  });
+
+  test('a connection terminated with frames queued leaves the others intact', async () => {
+    const { wss, servers, clients } = await pairs(3);
+    after(() => shutdown(wss));
+    const got = clients.map(collect);
+    const [a, b, c] = servers as [WebSocket, WebSocket, WebSocket];
+    const bClosed = closed(clients[1] as WebSocket);
+    a.send('a1');
+    b.send('b1');
+    b.send('b2');
+    b.terminate();
+    c.send('c1');
+    a.send('a2');
+    c.send('c2');
+    await waitFor(() => (got[0]?.length ?? 0) === 2 && (got[2]?.length ?? 0) === 2, 5000, 'a and c');
+    assert.deepEqual(text(got[0] ?? []), ['a1', 'a2']);
+    assert.deepEqual(text(got[2] ?? []), ['c1', 'c2']);
+    assert.equal((await bClosed).code, 1006);
+  });
+
+  test('masked client frames of interleaved clients reach the server intact', async () => {
+    const { wss, servers, clients } = await pairs(3);
+    after(() => shutdown(wss));
+    const got = servers.map(collect);
+    for (let n = 0; n < 50; n++) {
+      for (const [i, client] of clients.entries()) client.send(Buffer.from(`${i}/${n}/${'m'.repeat(n * 7)}`));
+    }
+    await waitFor(() => got.every((g) => g.length === 50), 5000, 'every message');
+    got.forEach((g, i) => {
+      assert.deepEqual(
+        text(g),
+        Array.from({ length: 50 }, (_, n) => `${i}/${n}/${'m'.repeat(n * 7)}`),
+      );
+      assert.ok(g.every((m) => m.isBinary));
+    });
+  });
+});
