@@ -369,18 +369,19 @@ export class Receiver {
   #readPayload(chunk: Buffer, offset: number): number {
     const take = Math.min(this.#remaining, chunk.length - offset);
     const part = offset === 0 && take === chunk.length ? chunk : chunk.subarray(offset, offset + take);
+    let ascii = false;
     if (this.#masked) {
       const key = this.#maskKey;
       maskScratch[0] = key >>> 24;
       maskScratch[1] = key >>> 16;
       maskScratch[2] = key >>> 8;
       maskScratch[3] = key;
-      applyMask(part, maskScratch, 0, take, this.#frameLength - this.#remaining);
+      ascii = applyMask(part, maskScratch, 0, take, this.#frameLength - this.#remaining);
     }
     this.#remaining -= take;
     if (this.#remaining === 0 && this.#framePart === null) {
       this.#state = State.Header;
-      this.#endFrame(part);
+      this.#endFrame(part, ascii);
     } else {
       // A text frame arriving in pieces: check each piece now, so invalid UTF-8 fails the connection
       // when it arrives rather than once the whole (maybe huge) frame has (Autobahn 6.4.3, 6.4.4).
@@ -402,8 +403,11 @@ export class Receiver {
     return offset + take;
   }
 
-  /** A whole frame's payload has arrived. */
-  #endFrame(payload: Buffer): void {
+  /**
+   * A whole frame's payload has arrived. `ascii`: every byte of it is known to be below 0x80
+   * (found while unmasking it), so as text it is valid UTF-8.
+   */
+  #endFrame(payload: Buffer, ascii = false): void {
     const opcode = this.#opcode;
     if (opcode >= 0x8) {
       if (opcode === Opcode.Ping) this.#handler.onPing(payload);
@@ -418,7 +422,7 @@ export class Receiver {
       if (this.#frameStreamed) {
         valid = !this.#fin || this.#utf8Validator().complete;
       } else if (this.#fin && this.#messagePart === null) {
-        valid = isValidUtf8(payload); // a whole single-frame message: one native check
+        valid = ascii || isValidUtf8(payload); // a whole single-frame message: one native check
       } else {
         const utf8 = this.#utf8Validator();
         valid = utf8.write(payload) && (!this.#fin || utf8.complete);

@@ -61,6 +61,33 @@ describe('applyMask', () => {
     }
   });
 
+  test('reports whether every byte it wrote is ASCII, whatever the length, alignment and phase', () => {
+    for (const length of LENGTHS) {
+      for (let offset = 0; offset < 4; offset++) {
+        for (let phase = 0; phase < 4; phase++) {
+          // The plain text is ASCII; masking it gives bytes of both kinds.
+          const plain = Uint8Array.from(bytes(length, length * 7 + offset), (b) => b & 0x7f);
+          const backing = new ArrayBuffer(offset + length + 3);
+          const data = new Uint8Array(backing, offset, length);
+          data.set(naive(plain, MASKS[2] as Uint8Array, 0, length, phase));
+          const where = `length ${length}, offset ${offset}, phase ${phase}`;
+          assert.equal(applyMask(data, MASKS[2] as Uint8Array, 0, length, phase), true, where);
+          assert.deepEqual(data, plain, where);
+          if (length === 0) continue;
+          // One non-ASCII byte, at a place that moves with the case, turns the answer.
+          const at = (length * 5 + offset + phase) % length;
+          data.set(naive(plain, MASKS[2] as Uint8Array, 0, length, phase));
+          data[at] = (data[at] as number) ^ 0x80;
+          assert.equal(
+            applyMask(data, MASKS[2] as Uint8Array, 0, length, phase),
+            false,
+            `${where}, at ${at}`,
+          );
+        }
+      }
+    }
+  });
+
   test('only [start, end) changes; bytes around it and beyond the view are untouched', () => {
     const mask = MASKS[2];
     for (const length of [40, 100, 300]) {

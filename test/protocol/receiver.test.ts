@@ -440,6 +440,9 @@ describe('violations', () => {
       violation(CLIENT, frame(Opcode.Text, hex(bad)), 'WS_ERR_INVALID_UTF8', 1007);
       violation(SERVER, frame(Opcode.Text, hex(bad), MASK), 'WS_ERR_INVALID_UTF8', 1007);
     }
+    // Masked text that is not ASCII but valid UTF-8 is delivered (unmasking only vouches for ASCII).
+    assert.deepEqual(feedWhole(SERVER, frame(Opcode.Text, 'héllo €', MASK)), [text('héllo €')]);
+    assert.deepEqual(feedWhole(SERVER, frame(Opcode.Text, 'plain ascii', MASK)), [text('plain ascii')]);
     // Invalid bytes in binary messages are fine.
     assert.deepEqual(feedWhole(CLIENT, frame(Opcode.Binary, hex('c3 28'))), [binary(hex('c3 28'))]);
   });
