@@ -6,25 +6,19 @@
 // a time. Usage (after a bench run has built .bench/wsload):
 //   taskset -c 0 node --expose-gc bench/upgrade-floor.mjs [--keep-request] [CONNECTIONS=10000]
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
+import { switchingProtocols } from './servers/common.mjs';
 
 const keepRequest = process.argv.includes('--keep-request');
 const total = Number(process.argv.slice(2).find((a) => !a.startsWith('--')) ?? 10_000);
 const wsloadBin = fileURLToPath(new URL('../.bench/wsload', import.meta.url));
-const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 if (typeof globalThis.gc !== 'function') throw new Error('run with --expose-gc');
 
 const kept = new Set();
 const server = createServer();
 server.on('upgrade', (req, socket) => {
-  const accept = createHash('sha1')
-    .update(req.headers['sec-websocket-key'] + GUID)
-    .digest('base64');
-  socket.write(
-    `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`,
-  );
+  socket.write(switchingProtocols(req.headers['sec-websocket-key']));
   socket.on('data', () => {});
   socket.on('end', () => socket.destroy());
   socket.on('error', () => socket.destroy());

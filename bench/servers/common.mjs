@@ -8,6 +8,7 @@
 //   gc    -> GC {...same fields...}, after two full garbage collections (needs --expose-gc)
 // The server exits when stdin closes (the runner died) or on SIGTERM/SIGINT. Nothing else is
 // printed on stdout; diagnostics go to stderr.
+import { createHash } from 'node:crypto';
 import { createInterface } from 'node:readline';
 
 /** The modes a server may support; which ones it does is up to each server file. */
@@ -59,6 +60,16 @@ export function ready(port, countConnections, info = {}) {
     });
   });
   rl.on('close', () => process.exit(0));
+}
+
+/**
+ * The 101 response that accepts a WebSocket upgrade whose Sec-WebSocket-Key is `key`, for the floor
+ * servers that answer the handshake by hand (no checks of the request).
+ * @param {string} key
+ */
+export function switchingProtocols(key) {
+  const accept = createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
+  return `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`;
 }
 
 for (const sig of ['SIGTERM', 'SIGINT']) process.on(sig, () => process.exit(0));

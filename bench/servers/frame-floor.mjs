@@ -6,13 +6,11 @@
 //   taskset -c 0 node bench/servers/frame-floor.mjs echo 0     # prints READY {"port":N,...}
 //   taskset -c 1 .bench/wsload -c 64 -p 16 -s 64 -d 5 -P N     # (a)
 //   taskset -c 1 .bench/wsload -c 256 -p 1 -s 32 -d 5 -P N     # (b)
-import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
-import { parseServerArgs, ready, unsupported } from './common.mjs';
+import { parseServerArgs, ready, switchingProtocols, unsupported } from './common.mjs';
 
 const { mode, port } = parseServerArgs();
 if (mode !== 'echo') unsupported(`mode ${mode}`);
-const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 let open = 0;
 
 function echoFrames(socket) {
@@ -44,12 +42,7 @@ const server = createServer((_req, res) => {
   res.end();
 });
 server.on('upgrade', (req, socket) => {
-  const accept = createHash('sha1')
-    .update(req.headers['sec-websocket-key'] + GUID)
-    .digest('base64');
-  socket.write(
-    `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`,
-  );
+  socket.write(switchingProtocols(req.headers['sec-websocket-key']));
   socket.on('error', () => socket.destroy());
   socket.on('end', () => socket.end());
   socket.on('close', () => open--);

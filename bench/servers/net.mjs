@@ -7,9 +7,8 @@
 //   handshake the least a server on Node's sockets can do for (f): no HTTP parser, the request
 //             head scanned for its Sec-WebSocket-Key and answered with a 101; no checks, no
 //             framing after it (the connection is only held until the client closes it)
-import { createHash } from 'node:crypto';
 import net from 'node:net';
-import { parseServerArgs, ready, unsupported } from './common.mjs';
+import { parseServerArgs, ready, switchingProtocols, unsupported } from './common.mjs';
 
 const { mode, port } = parseServerArgs();
 const noop = () => {};
@@ -56,10 +55,7 @@ if (mode === 'echo') {
       socket.off('data', onData);
       socket.resume();
       const key = KEY.exec(head)?.[1]?.trim() ?? '';
-      const accept = createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
-      socket.write(
-        `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`,
-      );
+      socket.write(switchingProtocols(key));
       socket.on('end', () => socket.end());
     };
     socket.on('data', onData);
