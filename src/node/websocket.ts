@@ -652,7 +652,7 @@ export class WebSocket extends EventEmitter implements ReceiverHandler {
    */
   #pushPacked(total: number, cb: SendCallback | undefined): number {
     if (slabOwner !== this || slabUsed + total > SLAB_SIZE) {
-      this.#closeRegion();
+      // The open region, this connection's or another's, goes to its owner's queue.
       if (slabOwner !== null) slabOwner.#closeRegion();
       if (slabUsed + total > SLAB_SIZE) {
         slab = Buffer.allocUnsafeSlow(SLAB_SIZE);
