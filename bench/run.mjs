@@ -523,25 +523,37 @@ async function runEcho(id, names) {
   for (const s of servers) await s.stop();
 }
 
-/** (e) server RSS per idle connection: 10,000 held connections against a warmed-up idle baseline. */
+/**
+ * (e) server RSS per idle connection: 10,000 held connections against a warmed-up idle baseline.
+ * The floor (the net column) is a raw node:net socket that has read the client's opening request
+ * and written the 101 reply, with no HTTP parser (net.mjs `handshake`): the least a server on
+ * Node's sockets holds for a connection that has exchanged the handshake's bytes. A raw socket that
+ * never reads or writes a byte holds less (reading and writing leave per-socket state in Node and
+ * in the allocator); it is measured too, as row e0, for the record.
+ */
 async function runHold(names) {
   const timeout = 120_000;
-  const holdArgs = (name) => (name === 'net' ? ['-r', '-p', '0'] : []);
+  const variants = [];
+  for (const name of names) {
+    if (name === 'net') {
+      variants.push({ name, mode: 'handshake', row: 'e', args: [] });
+      variants.push({ name, mode: 'echo', row: 'e0', args: ['-r', '-p', '0'] });
+    } else if (SERVER_MODES[name].includes('echo')) {
+      variants.push({ name, mode: 'echo', row: 'e', args: [] });
+    }
+  }
   for (let rep = 0; rep < PROFILE.holdReps; rep++) {
-    for (const name of rotate(
-      names.filter((n) => SERVER_MODES[n].includes('echo')),
-      rep,
-    )) {
-      const s = await startServer(name, 'echo');
+    for (const v of rotate(variants, rep)) {
+      const s = await startServer(v.name, v.mode);
       if (!s) continue;
       // warm up the accept/handshake path so that its code and heap are part of the baseline
-      await wsload(s.port, ['-m', 'hold', '-c', 1000, '-d', 1, ...holdArgs(name)], timeout).result;
+      await wsload(s.port, ['-m', 'hold', '-c', 1000, '-d', 1, ...v.args], timeout).result;
       await waitConns(s, 0, 10_000, true);
       const base = await s.gc();
       const ramp = await rampConnect(
         s,
         HOLD_CONNS,
-        (n) => ['-m', 'hold', '-c', n, '-d', 60, ...holdArgs(name)],
+        (n) => ['-m', 'hold', '-c', n, '-d', 60, ...v.args],
         timeout,
       );
       await sleep(1000);
@@ -549,19 +561,19 @@ async function runHold(names) {
       for (const l of ramp.loads) l.kill();
       await s.stop();
       if (!ramp.ok || !base || !held) {
-        notes.push(`(e) ${name}: only ${ramp.got} of ${HOLD_CONNS} connections held`);
-        record('e', name, { value: Number.NaN });
+        notes.push(`(${v.row}) ${v.name}: only ${ramp.got} of ${HOLD_CONNS} connections held`);
+        record(v.row, v.name, { value: Number.NaN });
         continue;
       }
       const per = (k) => (held[k] - base[k]) / held.conns / 1024;
-      record('e', name, {
+      record(v.row, v.name, {
         value: per('rss'),
         heap: per('heapUsed'),
         external: per('external'),
         conns: held.conns,
       });
       log(
-        `  (e) ${name.padEnd(6)} ${per('rss').toFixed(2)} KiB/conn RSS (heap ${per('heapUsed').toFixed(2)})`,
+        `  (${v.row}) ${v.name.padEnd(6)} ${per('rss').toFixed(2)} KiB/conn RSS (heap ${per('heapUsed').toFixed(2)})`,
       );
     }
   }
@@ -768,7 +780,13 @@ const ROWS = [
   { id: 'c', label: '(c) 16 conns x 4 x 64 KiB binary', unit: 'MB/s', better: 'higher' },
   { id: 'd50', label: '(d) 1 x 1 x 16 B round trip, p50', unit: 'µs', better: 'lower' },
   { id: 'd99', label: '(d) 1 x 1 x 16 B round trip, p99', unit: 'µs', better: 'lower' },
-  { id: 'e', label: '(e) RSS per idle connection (10,000 held)', unit: 'KiB/conn', better: 'lower' },
+  { id: 'e', label: '(e) RSS per idle connection (10,000 held) ³', unit: 'KiB/conn', better: 'lower' },
+  {
+    id: 'e0',
+    label: '(e) the same, raw TCP that never reads or writes ³',
+    unit: 'KiB/conn',
+    better: 'lower',
+  },
   { id: 'f', label: '(f) handshakes (32 at a time)', unit: 'conn/s', better: 'higher' },
   { id: 'ga', label: '(g) = (a) with permessage-deflate ¹', unit: 'msg/s', better: 'higher' },
   { id: 'gc', label: '(g) = (c) with permessage-deflate ¹', unit: 'MB/s', better: 'higher' },
@@ -900,7 +918,7 @@ function tables(rows, haveUws) {
   for (const r of rows) {
     for (const [server, runs] of Object.entries(r.runs)) {
       const vals = runs.map((x) => x.value).filter(Number.isFinite);
-      const memory = r.id === 'e' || r.id === 'im';
+      const memory = r.id === 'e' || r.id === 'e0' || r.id === 'im';
       const extra = memory ? ` (heap ${fmtNum(median(runs.map((x) => x.heap)))})` : '';
       detail.push([
         r.label.slice(0, 3) + (r.id.length > 1 ? ` ${r.id.slice(1)}` : ''),
@@ -991,6 +1009,9 @@ const DEFLATE_NOTE = {
     "¹ (g) is driven by parley's own client (bench/clients/parley-load.mjs, separate process on CPU 1), because wsload does not negotiate permessage-deflate. That client compresses and inflates every message, so it costs about as much CPU as the server: check the load generator column.",
 };
 
+const HOLD_NOTE =
+  "³ (e)'s floor, the net column, is a raw node:net server that reads the client's opening request and writes the 101 reply with no HTTP parser (bench/servers/net.mjs handshake), then holds the socket: what any server on Node's sockets keeps for a connection that has exchanged the handshake's bytes. The row below it is a raw socket that never reads or writes a byte (wsload -r -p 0), which no WebSocket connection can be; the issue's own reference figures (raw net.Socket 4.6 KB, ws 6.9 KB) are of the first kind.";
+
 const REALTIME_NOTE =
   "² (i) is issue 5's realtime workload: parley's Socket.IO-compatible server (parley/realtime) in the parley column, the socket.io package (on ws) in the ws column, the same server code (bench/servers/realtime.mjs) and the same client, wsload -m sio (Socket.IO v5 over Engine.IO v4 on WebSocket).";
 
@@ -1017,6 +1038,8 @@ function writeMarkdown(report, t) {
         : ' Each server deflated at its default zlib level: parley 1, ws 6 (zlib default).'),
     '',
     REALTIME_NOTE,
+    '',
+    HOLD_NOTE,
     '',
     '<details><summary>Every figure: spread, server CPU, peak server RSS</summary>',
     '',
@@ -1080,7 +1103,7 @@ async function main() {
   const haveUws = rows.some((r) => Number.isFinite(r.main.uws));
   const skipped = [...unavailable].map(([k, why]) => `${k} (${why})`);
   for (const r of rows) {
-    if (r.id.startsWith('d') || r.id === 'e' || r.id === 'im') continue;
+    if (r.id.startsWith('d') || r.id.startsWith('e') || r.id === 'im') continue;
     const parts = [];
     let shared = false;
     for (const [server, runs] of Object.entries(r.runs)) {
