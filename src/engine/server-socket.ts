@@ -6,7 +6,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
-import { compactListeners } from '../node/listeners.js';
+import { compactListeners, releaseListeners } from '../node/listeners.js';
 import { EngineErrorCodes, EngineProtocolError } from './errors.js';
 import { DeadlineEntry, type DeadlineQueue } from './heartbeat.js';
 import type { Packet, PacketOptions, PacketType } from './parser.js';
@@ -233,6 +233,7 @@ export class Socket extends EventEmitter<ListenerArgs<SocketEvents>> implements 
       next.off('packet', onPacket);
       next.off('close', fail);
       next.off('error', fail);
+      releaseListeners(next);
       this.upgrading = false;
       this.#cancelUpgrade = undefined;
     };

@@ -12,7 +12,7 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { WebSocket } from '../index.js';
-import { compactListeners } from '../node/listeners.js';
+import { releaseListeners } from '../node/listeners.js';
 import { EngineErrorCodes, EngineProtocolError } from './errors.js';
 import { decodePacket, decodePayload, encodePacket, encodePayload, type Packet } from './parser.js';
 import type { ListenerArgs } from './typed-emitter.js';
@@ -57,7 +57,8 @@ export abstract class Transport extends EventEmitter<ListenerArgs<TransportEvent
 
   constructor() {
     super();
-    compactListeners(this);
+    // Nothing inside parley listens to a transport (see `owner`): no table until somebody does.
+    releaseListeners(this);
   }
 
   /**

@@ -83,16 +83,9 @@ export function generateId(): string {
   return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_');
 }
 
-let lastTime = { second: -1, text: '' };
-/**
- * `new Date().toString()`, which changes once a second: sockets created in the same second share
- * one string instead of holding a copy each.
- */
-function handshakeTime(): string {
-  const now = Date.now();
-  const second = Math.floor(now / 1000);
-  if (second !== lastTime.second) lastTime = { second, text: new Date(now).toString() };
-  return lastTime.text;
+function hasOwnKeys(object: object): boolean {
+  for (const key in object) if (Object.hasOwn(object, key)) return true;
+  return false;
 }
 
 function parseQuery(url: string): Record<string, string | string[]> {
@@ -127,8 +120,11 @@ export class Socket<
   readonly id: SocketId;
   /** Private session id for connection state recovery (sent to the client only). */
   readonly pid: PrivateSessionId | undefined;
-  /** Handshake details. */
-  readonly handshake: Handshake;
+  // The handshake details are built on first read (most sockets of an idle server are never asked);
+  // what they are made of is kept: the time, and the CONNECT packet's auth unless it was empty.
+  #handshake: Handshake | undefined;
+  readonly #issued = Date.now();
+  readonly #auth: Record<string, unknown> | undefined;
   /** Whether this socket's session was restored (connection state recovery). */
   readonly recovered: boolean;
   // Created on first read: many sockets never use it.
@@ -172,22 +168,29 @@ export class Socket<
       this.pid = recovery ? generateId() : undefined;
       this.recovered = false;
     }
-    const req = client.conn.request;
+    this.#auth = hasOwnKeys(auth) ? auth : undefined;
+  }
+
+  /** Handshake details, as of the connection (built on first read, then the same object). */
+  get handshake(): Handshake {
+    if (this.#handshake !== undefined) return this.#handshake;
+    const req = this.client.conn.request;
     const url = req.url ?? '/';
     const transportSocket = req.socket ?? req.connection;
-    this.handshake = {
+    this.#handshake = {
       headers: req.headers,
-      time: handshakeTime(),
-      address: client.conn.remoteAddress ?? transportSocket?.remoteAddress ?? '',
+      time: new Date(this.#issued).toString(),
+      address: this.client.conn.remoteAddress ?? transportSocket?.remoteAddress ?? '',
       xdomain: req.headers.origin !== undefined,
       secure: transportSocket?.encrypted === true,
-      issued: Date.now(),
+      issued: this.#issued,
       url,
       // As socket.io does: the engine's parsed query, one object for the connection's sockets
       // rather than a parse per socket (repeated keys: the last one wins, as in engine.io).
       query: req._query ?? parseQuery(url),
-      auth,
+      auth: this.#auth ?? {},
     };
+    return this.#handshake;
   }
 
   /** Arbitrary application data (an empty object until set), visible to `fetchSockets()`. */

@@ -5,7 +5,11 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { type Server as EioServer, type Socket as EioSocket, attach as eioAttach } from 'engine.io';
-import { ClientSocket, type ClientSocketOptions } from '../../src/engine/index.js';
+import {
+  ClientSocket,
+  type ClientSocketOptions,
+  type Socket as ServerSocket,
+} from '../../src/engine/index.js';
 import { closeHttp, exchangeBothWays, once, sleep, startParley } from './helpers.js';
 
 interface EioRunning {
@@ -288,6 +292,28 @@ describe('engine client <-> parley server', () => {
       assert.deepEqual([...(received[n - 1] as Buffer)], [7, 7, 7]);
     });
   }
+
+  it('leaves the upgraded transport with no listener table; a later listener still hears it', async (t) => {
+    const srv = await startParley();
+    t.after(() => srv.close());
+    const serverSide = once<[ServerSocket]>(srv.engine, 'connection');
+    const client = new ClientSocket(srv.url, {});
+    t.after(() => client.close());
+    client.on('error', () => {});
+    await once(client, 'open');
+    const [session] = await serverSide;
+    await once(session, 'upgrade');
+    const transport = session.transport;
+    assert.equal(transport.name, 'websocket');
+    // the upgrade's own listeners are gone, and with them the table they left behind
+    assert.equal((transport as unknown as { _events?: object })._events, undefined);
+    const heard = once<[{ type: string; data?: unknown }]>(transport, 'packet');
+    const delivered = once<[unknown]>(session, 'message');
+    client.send('after');
+    const [packet] = await heard;
+    assert.deepEqual([packet.type, packet.data], ['message', 'after']);
+    assert.deepEqual(await delivered, ['after']);
+  });
 
   it('sends Blobs as binary without reordering (polling and websocket)', async (t) => {
     const srv = await startParley();

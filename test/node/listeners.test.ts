@@ -1,9 +1,10 @@
-// compactListeners swaps an emitter's listener table for a smaller one; nothing may change for the
-// emitter's users, including events with names the Object prototype has.
+// compactListeners swaps an emitter's listener table for a smaller one, releaseListeners drops an
+// empty one; nothing may change for the emitter's users, including events with names the Object
+// prototype has.
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { describe, it } from 'node:test';
-import { compactListeners } from '../../src/node/listeners.js';
+import { compactListeners, releaseListeners } from '../../src/node/listeners.js';
 
 describe('compactListeners', () => {
   it('keeps listeners already registered, in order, and later ones work as before', () => {
@@ -46,5 +47,42 @@ describe('compactListeners', () => {
     e.off('x', f);
     assert.equal(e.listenerCount('x'), 0);
     assert.deepEqual(e.eventNames(), []);
+  });
+});
+
+describe('releaseListeners', () => {
+  const table = (e: EventEmitter) => (e as unknown as { _events?: object })._events;
+
+  it('drops an empty table; the emitter works as before and makes a new one when listened to', () => {
+    const e = new EventEmitter();
+    const f = () => {};
+    e.on('x', f);
+    e.off('x', f);
+    releaseListeners(e);
+    assert.equal(table(e), undefined);
+    assert.equal(e.emit('x'), false);
+    assert.equal(e.listenerCount('x'), 0);
+    assert.deepEqual(e.eventNames(), []);
+    assert.deepEqual(e.listeners('x'), []);
+    e.removeAllListeners();
+    assert.throws(() => e.emit('error', new Error('boom')), /boom/);
+    const got: string[] = [];
+    e.once('x', (v: string) => got.push(v));
+    e.on('toString', (v: string) => got.push(v));
+    e.emit('x', 'a');
+    e.emit('x', 'b');
+    e.emit('toString', 'c');
+    assert.deepEqual(got, ['a', 'c']);
+  });
+
+  it('leaves a table that holds listeners alone', () => {
+    const e = new EventEmitter();
+    const calls: number[] = [];
+    e.on('x', () => calls.push(1));
+    const before = table(e);
+    releaseListeners(e);
+    assert.equal(table(e), before);
+    e.emit('x');
+    assert.deepEqual(calls, [1]);
   });
 });

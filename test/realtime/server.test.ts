@@ -224,6 +224,35 @@ describe('parley server: namespaces and middleware', () => {
     assert.deepEqual(seen, ['forbidden']);
   });
 
+  it('builds the handshake on first read, as of the connection, and keeps it', async () => {
+    let connectedAt = 0;
+    s.io.of('/late').on('connection', (socket) => {
+      connectedAt = Date.now();
+      // read for the first time over a second after the connection
+      socket.on('read', () => {
+        const hs = socket.handshake;
+        socket.emit('hs', {
+          connectedAt,
+          issued: hs.issued,
+          time: Date.parse(hs.time),
+          auth: hs.auth,
+          same: hs === socket.handshake && hs.auth === socket.handshake.auth,
+        });
+      });
+    });
+    const c = s.client('/late');
+    await once(c, 'connect');
+    await delay(1100);
+    c.emit('read');
+    const [hs] = await once<[Record<string, number | boolean | object>]>(c, 'hs');
+    assert.ok(Number(hs.issued) <= Number(hs.connectedAt), `issued ${hs.issued} after ${hs.connectedAt}`);
+    assert.ok(Number(hs.connectedAt) - Number(hs.issued) < 1000, 'issued long before the connection');
+    // Date#toString has whole seconds
+    assert.equal(hs.time, Math.floor(Number(hs.issued) / 1000) * 1000);
+    assert.deepEqual(hs.auth, {});
+    assert.equal(hs.same, true);
+  });
+
   it('reports disconnect reasons on both sides', async () => {
     const reasons: string[] = [];
     s.io.of('/bye').on('connection', (socket) => {
