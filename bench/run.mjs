@@ -45,7 +45,8 @@ const LOAD_CPU = 1;
 const USAGE = `usage: node bench/run.mjs [options]
   --quick            fewer and shorter runs (a smoke check, about 2 minutes)
   --only a,c         workloads to run (a-i; default all; i: realtime, parley vs socket.io)
-  --servers LIST     servers to run: parley,ws,net,uws (default all; uws only if it loads);
+  --servers LIST     servers to run: parley,ws,net,floor,uws (default all; uws only if it loads;
+                     floor: bench/servers/frame-floor.mjs, for (a) and (b) only);
                      for (i), parley runs parley/realtime and ws runs socket.io
   --reps N           repetitions per figure (default 5, quick 2; (e) and (h) use fewer)
   --json FILE        also write every run and median as JSON
@@ -110,7 +111,7 @@ if (opt['deflate-level'] !== undefined) {
 const ALL_WORKLOADS = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'];
 const only = opt.only ? opt.only.split(',').map((s) => s.trim().toLowerCase()) : ALL_WORKLOADS;
 for (const w of only) if (!ALL_WORKLOADS.includes(w)) fail(`--only: unknown workload "${w}"`);
-const ALL_SERVERS = ['parley', 'ws', 'net', 'uws'];
+const ALL_SERVERS = ['parley', 'ws', 'net', 'floor', 'uws'];
 const wanted = opt.servers ? opt.servers.split(',').map((s) => s.trim().toLowerCase()) : ALL_SERVERS;
 for (const s of wanted) if (!ALL_SERVERS.includes(s)) fail(`--servers: unknown server "${s}"`);
 
@@ -213,6 +214,8 @@ const SERVER_MODES = {
   parley: ['echo', 'deflate', 'broadcast', 'broadcast-api'],
   ws: ['echo', 'deflate', 'broadcast'],
   net: ['echo', 'broadcast', 'handshake'],
+  // the frame floor (frame-floor.mjs) runs for (a) and (b) only: see runEcho
+  floor: [],
   uws: ['echo', 'deflate', 'broadcast'],
   // (i): parley's Socket.IO-compatible server and socket.io, standing for parley and ws
   'parley-io': ['sio'],
@@ -235,7 +238,7 @@ let profileCount = 0;
 async function startServer(name, mode) {
   const key = `${name} ${mode}`;
   if (unavailable.has(key)) return null;
-  const script = path.join(REPO, 'bench', 'servers', `${name}.mjs`);
+  const script = path.join(REPO, 'bench', 'servers', `${name === 'floor' ? 'frame-floor' : name}.mjs`);
   const flags = ['--expose-gc'];
   if (PROFILE_DIR && name === 'parley') {
     const file = `parley-${currentWorkload}-${mode}-${++profileCount}.cpuprofile`;
@@ -459,9 +462,10 @@ function loadFailure(r) {
 // ---------------------------------------------------------------------------------------------
 // Workloads
 
+// floor: also run bench/servers/frame-floor.mjs (small frames only, no checks) as the floor
 const ECHO = {
-  a: { row: 'a', c: 64, p: 16, s: 64, binary: false, metric: 'msgs_per_sec' },
-  b: { row: 'b', c: 256, p: 1, s: 32, binary: false, metric: 'msgs_per_sec' },
+  a: { row: 'a', c: 64, p: 16, s: 64, binary: false, metric: 'msgs_per_sec', floor: true },
+  b: { row: 'b', c: 256, p: 1, s: 32, binary: false, metric: 'msgs_per_sec', floor: true },
   c: { row: 'c', c: 16, p: 4, s: 65536, binary: true, metric: 'mb_per_sec' },
   d: { row: 'd50', c: 1, p: 1, s: 16, binary: false, metric: 'p50_us' },
 };
@@ -504,6 +508,10 @@ async function timed(server, run) {
 async function runEcho(id, names) {
   const w = ECHO[id];
   const servers = await startAll(names, 'echo');
+  if (w.floor && names.includes('floor')) {
+    const floor = await startServer('floor', 'echo');
+    if (floor) servers.push(floor);
+  }
   const timeout = (PROFILE.secs + 60) * 1000;
   for (const s of servers) await wsload(s.port, echoArgs(s.name, w, PROFILE.warm), timeout).result;
   for (let rep = 0; rep < PROFILE.reps; rep++) {
@@ -895,8 +903,11 @@ function resultText(v, target) {
 }
 
 function tables(rows, haveUws) {
-  const head = ['Workload', 'Unit', 'parley', 'ws', 'net', ...(haveUws ? ['uWS'] : [])];
-  head.push('parley/ws', 'parley/net', 'parley/ws per CPU-s', 'Target', 'Result');
+  const haveFloor = rows.some((r) => Number.isFinite(r.main.floor));
+  const head = ['Workload', 'Unit', 'parley', 'ws', 'net', ...(haveFloor ? ['floor ⁴'] : [])];
+  if (haveUws) head.push('uWS');
+  head.push('parley/ws', 'parley/net', ...(haveFloor ? ['floor/ws'] : []));
+  head.push('parley/ws per CPU-s', 'Target', 'Result');
   const main = rows.map((r) => {
     const m = r.main;
     const cells = [
@@ -906,8 +917,10 @@ function tables(rows, haveUws) {
       fmtNum(m.ws),
     ];
     cells.push(fmtNum(m.net));
+    if (haveFloor) cells.push(fmtNum(m.floor));
     if (haveUws) cells.push(fmtNum(m.uws));
     cells.push(ratio(m.parley, m.ws), ratio(m.parley, m.net));
+    if (haveFloor) cells.push(ratio(m.floor, m.ws));
     cells.push(Number.isFinite(m.cpuRatio) ? `${m.cpuRatio.toFixed(2)}x` : '–');
     cells.push(r.target, resultText(r.verdict, r.target));
     return cells;
@@ -1012,6 +1025,9 @@ const DEFLATE_NOTE = {
 const HOLD_NOTE =
   "³ (e)'s floor, the net column, is a raw node:net server that reads the client's opening request and writes the 101 reply with no HTTP parser (bench/servers/net.mjs handshake), then holds the socket: what any server on Node's sockets keeps for a connection that has exchanged the handshake's bytes. The row below it is a raw socket that never reads or writes a byte (wsload -r -p 0), which no WebSocket connection can be; the issue's own reference figures (raw net.Socket 4.6 KB, ws 6.9 KB) are of the first kind.";
 
+const FLOOR_NOTE =
+  "⁴ The floor column is bench/servers/frame-floor.mjs: a node:http server that echoes each small masked frame unmasked with no checks at all (no UTF-8 validation, no limits, no control frames, no close handshake, no message objects). It is not a usable server; it shows the most any WebSocket server on Node's sockets can do for (a) and (b) on this machine, so floor/ws is the highest ratio to ws that such a server can reach here.";
+
 const REALTIME_NOTE =
   "² (i) is issue 5's realtime workload: parley's Socket.IO-compatible server (parley/realtime) in the parley column, the socket.io package (on ws) in the ws column, the same server code (bench/servers/realtime.mjs) and the same client, wsload -m sio (Socket.IO v5 over Engine.IO v4 on WebSocket).";
 
@@ -1041,6 +1057,7 @@ function writeMarkdown(report, t) {
     '',
     HOLD_NOTE,
     '',
+    ...(t.head.includes('floor ⁴') ? [FLOOR_NOTE, ''] : []),
     '<details><summary>Every figure: spread, server CPU, peak server RSS</summary>',
     '',
     mdTable(t.detailHead, t.detail, (i) => i >= 2),
