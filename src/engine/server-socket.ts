@@ -135,7 +135,9 @@ export class Socket extends EventEmitter<ListenerArgs<SocketEvents>> implements 
     compactListeners(this);
     this.#config = init.config;
     this.id = init.id;
-    // The opening request is kept for the session's lifetime (`socket.request`).
+    // The opening request is kept for the session's lifetime (`socket.request`). Usually nobody
+    // listens to it any more: then it keeps no listener table at all.
+    releaseListeners(init.request);
     compactListeners(init.request);
     this.request = init.request;
     this.remoteAddress = init.request.socket?.remoteAddress ?? '';

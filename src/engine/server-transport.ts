@@ -12,6 +12,7 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { WebSocket } from '../index.js';
+import type { WebSocketOwner } from '../node/websocket.js';
 import { releaseListeners } from '../node/listeners.js';
 import { EngineErrorCodes, EngineProtocolError } from './errors.js';
 import { decodePacket, decodePayload, encodePacket, encodePayload, type Packet } from './parser.js';
@@ -347,7 +348,7 @@ export class PollingTransport extends Transport {
  * WebSocket transport over a ws-compatible socket from parley's `WebSocketServer`. Each packet is one
  * frame; binary messages go as binary frames. Message size is bounded by the server's `maxPayload`.
  */
-export class WebSocketTransport extends Transport {
+export class WebSocketTransport extends Transport implements WebSocketOwner {
   get name(): 'websocket' {
     return 'websocket';
   }
@@ -357,11 +358,8 @@ export class WebSocketTransport extends Transport {
     super();
     this.socket = socket;
     this.writable = true;
-    // Shared listeners finding their transport in a WeakMap: no closures per connection.
-    byWebSocket.set(socket, this);
-    socket.on('message', onWsMessage);
-    socket.on('close', onWsClose);
-    socket.on('error', onWsError);
+    // Told by direct calls: no listeners, closures or map entries per connection.
+    socket._setOwner(this);
   }
 
   /** @internal the WebSocket closed */
@@ -379,13 +377,9 @@ export class WebSocketTransport extends Transport {
   }
 
   /** @internal a message arrived on the WebSocket */
-  onSocketMessage(data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
+  onSocketMessage(data: Buffer | Buffer[], isBinary: boolean): void {
     if (this.readyState === 'closed') return;
-    const bytes = Array.isArray(data)
-      ? Buffer.concat(data)
-      : Buffer.isBuffer(data)
-        ? data
-        : Buffer.from(data);
+    const bytes = Array.isArray(data) ? Buffer.concat(data) : data;
     let packet: Packet;
     try {
       if (isBinary) packet = decodePacket(bytes, 'nodebuffer');
@@ -436,17 +430,4 @@ export class WebSocketTransport extends Transport {
     this.socket.close();
     onClosed?.();
   }
-}
-
-const byWebSocket = new WeakMap<WebSocket, WebSocketTransport>();
-
-// Node calls listeners with `this` set to the emitter: the WebSocket.
-function onWsMessage(this: WebSocket, data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
-  byWebSocket.get(this)?.onSocketMessage(data, isBinary);
-}
-function onWsClose(this: WebSocket): void {
-  byWebSocket.get(this)?.onSocketClose();
-}
-function onWsError(this: WebSocket, err: Error): void {
-  byWebSocket.get(this)?.onSocketError(err);
 }

@@ -20,16 +20,20 @@ import type { EventEmitter } from 'node:events';
 type ListenerTable = Record<string | symbol, unknown>;
 
 /**
- * Replaces `emitter`'s listener table with a fast-mode copy. Listeners already registered stay, in
- * their order; nothing observable changes. A no-op for an emitter whose table is not the usual
- * null-prototype object.
+ * Replaces `emitter`'s listener table with a small fast-mode copy. Listeners already registered
+ * stay, in their order. A no-op for a table that is neither `EventEmitter`'s null-prototype object
+ * nor a stream's: Node's streams start theirs as a plain object with a key for each usual event,
+ * holding undefined until listened to (a socket: 11 keys, 128 bytes); the copy has only the events
+ * listened to, and no prototype.
  */
 export function compactListeners(emitter: EventEmitter): void {
   const holder = emitter as unknown as { _events?: ListenerTable };
   const table = holder._events;
-  if (table === undefined || table === null || Object.getPrototypeOf(table) !== null) return;
+  if (table === undefined || table === null) return;
+  const proto = Object.getPrototypeOf(table);
+  if (proto !== null && proto !== Object.prototype) return;
   const compact: ListenerTable = Object.setPrototypeOf({}, null);
-  for (const key of Reflect.ownKeys(table)) compact[key] = table[key];
+  for (const key of Reflect.ownKeys(table)) if (table[key] !== undefined) compact[key] = table[key];
   holder._events = compact;
 }
 

@@ -24,7 +24,7 @@ import { applyMask } from '../protocol/mask.js';
 import { Receiver, type ReceiverHandler } from '../protocol/receiver.js';
 import { connect } from './client.js';
 import type { PerMessageDeflate } from './deflate.js';
-import { compactListeners } from './listeners.js';
+import { compactListeners, releaseListeners } from './listeners.js';
 import type { ClientOptions } from './options.js';
 import type { WebSocketServer } from './server.js';
 import type { createWebSocketStream } from './stream.js';
@@ -105,6 +105,18 @@ let flushScheduled = false;
 
 type Listener = (...args: unknown[]) => void;
 type EventHandler = ((event: WebSocketEvent) => void) | { handleEvent(event: WebSocketEvent): void };
+
+/**
+ * @internal A layer that a connection carries, such as an Engine.IO transport, told of the
+ * connection's events by direct calls (before any listener), so that thousands of idle connections
+ * hold no listener table and no map from connection to owner. `data` is as the receiver delivers
+ * it, whatever `binaryType` says.
+ */
+export interface WebSocketOwner {
+  onSocketMessage(data: Buffer | Buffer[], isBinary: boolean): void;
+  onSocketClose(): void;
+  onSocketError(error: Error): void;
+}
 
 /** The event object given to `addEventListener` and `on<event>` listeners (as `ws` gives them). */
 export interface WebSocketEvent {
@@ -221,6 +233,8 @@ export class WebSocket extends EventEmitter implements ReceiverHandler {
 
   /** @internal The client's handshake request while CONNECTING. */
   _request: ClientRequest | null = null;
+  /** The layer this connection carries (see {@link WebSocketOwner}), told of events before listeners. */
+  #owner: WebSocketOwner | null = null;
 
   /**
    * Opens a client connection to `address` (`ws:`, `wss:`, `http:`, `https:` or
@@ -335,6 +349,15 @@ export class WebSocket extends EventEmitter implements ReceiverHandler {
     return receiver;
   }
 
+  /**
+   * @internal Makes `owner` the layer this connection carries. A connection has one owner, for its
+   * whole life; its listener table, empty until someone listens, is dropped.
+   */
+  _setOwner(owner: WebSocketOwner): void {
+    this.#owner = owner;
+    releaseListeners(this);
+  }
+
   /** @internal Input from the socket. */
   _onData(chunk: Buffer): void {
     this.#reading = true;
@@ -347,6 +370,11 @@ export class WebSocket extends EventEmitter implements ReceiverHandler {
 
   /** @internal */
   onMessage(data: Buffer | Buffer[], isBinary: boolean): void {
+    const owner = this.#owner;
+    if (owner !== null) {
+      owner.onSocketMessage(data, isBinary);
+      if (this.listenerCount('message') === 0) return;
+    }
     if (!isBinary || this.#binaryType === 'nodebuffer') {
       this.emit('message', Array.isArray(data) ? Buffer.concat(data) : data, isBinary);
     } else if (this.#binaryType === 'arraybuffer') {
@@ -834,6 +862,7 @@ export class WebSocket extends EventEmitter implements ReceiverHandler {
     if (slabOwner === this) slabOwner = null;
     this.#packStart = -1;
     this.#queue = null;
+    this.#owner?.onSocketClose();
     this.emit('close', this.#closeCode, this.#closeReason);
   }
 
@@ -868,6 +897,7 @@ export class WebSocket extends EventEmitter implements ReceiverHandler {
   #emitError(error: Error): void {
     if (this.#errorEmitted) return;
     this.#errorEmitted = true;
+    this.#owner?.onSocketError(error);
     if (this.listenerCount('error') > 0) this.emit('error', error);
   }
 

@@ -1,7 +1,7 @@
 // Server transports report to their owning session by a direct call (no listener closures per
-// session) and still emit every event to ordinary listeners.
+// session) and still emit every event to ordinary listeners; the WebSocket under a transport tells
+// it of its own events the same way.
 import assert from 'node:assert/strict';
-import { EventEmitter } from 'node:events';
 import { describe, it } from 'node:test';
 import type { Packet } from '../../src/engine/parser.js';
 import {
@@ -10,15 +10,26 @@ import {
   WebSocketTransport,
 } from '../../src/engine/server-transport.js';
 import type { WebSocket } from '../../src/index.js';
+import type { WebSocketOwner } from '../../src/node/websocket.js';
 
-/** Just enough of a WebSocket for the transport: an emitter with `close`. */
-function fakeWebSocket(): EventEmitter & { closed: boolean; close(): void } {
-  const ws = Object.assign(new EventEmitter(), {
+/** Just enough of a WebSocket for the transport: `close`, and an owner told of events. */
+function fakeWebSocket() {
+  const ws = {
     closed: false,
+    owner: null as WebSocketOwner | null,
     close() {
       ws.closed = true;
     },
-  });
+    _setOwner(owner: WebSocketOwner) {
+      ws.owner = owner;
+    },
+    emit(event: 'message' | 'close' | 'error', arg?: Buffer | Error, isBinary = false) {
+      const owner = ws.owner as WebSocketOwner;
+      if (event === 'message') owner.onSocketMessage(arg as Buffer, isBinary);
+      else if (event === 'close') owner.onSocketClose();
+      else owner.onSocketError(arg as Error);
+    },
+  };
   return ws;
 }
 

@@ -404,3 +404,35 @@ describe('raw frames', () => {
     ws.terminate();
   });
 });
+
+describe('an owner (the layer a connection carries)', () => {
+  test('is told of messages, close and errors before listeners; an owned idle connection holds no listener table', async () => {
+    // no client tracking: its close listener is the only one a server adds
+    const { wss, client, server } = await pair({ clientTracking: false });
+    after(() => shutdown(wss));
+    const seen: string[] = [];
+    server._setOwner({
+      onSocketMessage: (data, isBinary) => seen.push(`owner message ${String(data)} ${isBinary}`),
+      onSocketClose: () => seen.push('owner close'),
+      onSocketError: (error) => seen.push(`owner error ${error.message}`),
+    });
+    assert.equal((server as unknown as { _events?: object })._events, undefined);
+    client.send('one');
+    await waitFor(() => seen.length === 1);
+    server.on('message', (data, isBinary) => seen.push(`listener message ${String(data)} ${isBinary}`));
+    server.on('close', (code) => seen.push(`listener close ${code}`));
+    client.send(Buffer.from('two'));
+    // not UTF-8: the server fails the connection with 1007, and says why
+    const bad = Buffer.from([0xff]);
+    await waitFor(() => seen.length === 3);
+    client.send(bad, { binary: false });
+    await waitFor(() => seen.includes('listener close 1007'));
+    assert.deepEqual(seen.slice(0, 3), [
+      'owner message one false',
+      'owner message two true',
+      'listener message two true',
+    ]);
+    assert.match(seen[3] as string, /^owner error .*UTF-8/);
+    assert.deepEqual(seen.slice(4), ['owner close', 'listener close 1007']);
+  });
+});

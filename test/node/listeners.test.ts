@@ -3,6 +3,7 @@
 // prototype has.
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
+import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
 import { compactListeners, releaseListeners } from '../../src/node/listeners.js';
 
@@ -47,6 +48,26 @@ describe('compactListeners', () => {
     e.off('x', f);
     assert.equal(e.listenerCount('x'), 0);
     assert.deepEqual(e.eventNames(), []);
+  });
+});
+
+describe('compactListeners on a stream', () => {
+  it('copies only the events listened to; the stream works as before', async () => {
+    const stream = new PassThrough();
+    const got: string[] = [];
+    stream.on('data', (chunk: Buffer) => got.push(chunk.toString()));
+    compactListeners(stream);
+    // a stream's table starts with keys for its usual events, holding undefined until listened to
+    const table = (stream as unknown as { _events: Record<string, unknown> })._events;
+    assert.equal(Object.getPrototypeOf(table), null);
+    assert.ok(Reflect.ownKeys(table).includes('data'));
+    assert.ok(!Reflect.ownKeys(table).includes('readable'));
+    assert.ok(Object.values(table).every((v) => v !== undefined));
+    const ended = new Promise((resolve) => stream.on('end', resolve));
+    stream.write('a');
+    stream.end('b');
+    await ended;
+    assert.deepEqual(got, ['a', 'b']);
   });
 });
 
