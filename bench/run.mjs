@@ -96,6 +96,14 @@ if (opt.reps !== undefined) {
   PROFILE.bcastReps = Math.min(PROFILE.bcastReps, n);
 }
 const HOLD_CONNS = 10_000;
+/**
+ * How long (e) and (i)m leave a server idle before each memory reading (the baseline and the held
+ * connections): long enough for V8's memory reducer (it starts after 8 s without allocation) to
+ * shrink the young generation back. Read sooner, the reading holds the young generation as the
+ * burst of connections left it: up to 16 MiB that is no connection's state, and that lands in the
+ * baseline or in the held reading depending on how much the warm-up allocated.
+ */
+const SETTLE_MS = 12_000;
 const RECEIVERS = [1000, 10_000];
 const RAMP_BATCH = 2000; // connections per wsload process when opening thousands (see rampConnect)
 
@@ -557,6 +565,7 @@ async function runHold(names) {
       // warm up the accept/handshake path so that its code and heap are part of the baseline
       await wsload(s.port, ['-m', 'hold', '-c', 1000, '-d', 1, ...v.args], timeout).result;
       await waitConns(s, 0, 10_000, true);
+      await sleep(SETTLE_MS);
       const base = await s.gc();
       const ramp = await rampConnect(
         s,
@@ -564,7 +573,7 @@ async function runHold(names) {
         (n) => ['-m', 'hold', '-c', n, '-d', 60, ...v.args],
         timeout,
       );
-      await sleep(1000);
+      await sleep(SETTLE_MS);
       const held = await s.gc();
       for (const l of ramp.loads) l.kill();
       await s.stop();
@@ -754,6 +763,7 @@ async function runRealtime(names) {
       if (!s) continue;
       await wsload(s.port, ['-m', 'sio', '-c', 1000, '-p', 0, '-d', 1], timeout).result;
       await waitConns(s, 0, 10_000, true);
+      await sleep(SETTLE_MS);
       const base = await s.gc();
       const ramp = await rampConnect(
         s,
@@ -761,7 +771,7 @@ async function runRealtime(names) {
         (n) => ['-m', 'sio', '-c', n, '-p', 0, '-d', 60],
         timeout,
       );
-      await sleep(1000);
+      await sleep(SETTLE_MS);
       const held = await s.gc();
       for (const l of ramp.loads) l.kill();
       await s.stop();

@@ -52,6 +52,9 @@ function settledMemory() {
 const warm = hold(1000, 1);
 await new Promise((resolve) => warm.on('exit', resolve));
 await until(() => kept.size === 0);
+// As bench/run.mjs does: each reading after 12 s idle, once V8's memory reducer has shrunk the
+// young generation back (see SETTLE_MS there).
+await sleep(12_000);
 const base = settledMemory();
 const loads = [];
 for (let opened = 0; opened < total; ) {
@@ -60,7 +63,7 @@ for (let opened = 0; opened < total; ) {
   opened += n;
   await until(() => kept.size >= opened);
 }
-await sleep(1000);
+await sleep(12_000);
 const held = settledMemory();
 for (const load of loads) load.kill();
 const per = (key) => ((held[key] - base[key]) / kept.size / 1024).toFixed(2);
