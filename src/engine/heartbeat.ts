@@ -15,7 +15,10 @@
 /** A session's place in a {@link DeadlineQueue}; one per session, moved between queues. */
 export class DeadlineEntry<T> {
   readonly owner: T;
-  /** Monotonic time (performance.now) at which the entry is due. */
+  /**
+   * Monotonic time (performance.now) at which the entry is due, rounded up to a whole millisecond:
+   * a small integer is held in the field itself, a fraction in a heap number of its own.
+   */
   due = 0;
   queue: DeadlineQueue<T> | undefined;
   prev: DeadlineEntry<T> | undefined;
@@ -48,7 +51,7 @@ export class DeadlineQueue<T> {
   /** Puts `entry` at the end of this queue, due `delay` ms from now (leaving any other queue). */
   add(entry: DeadlineEntry<T>): void {
     entry.leave();
-    entry.due = performance.now() + this.delay;
+    entry.due = Math.ceil(performance.now() + this.delay);
     entry.queue = this;
     entry.prev = this.#tail;
     entry.next = undefined;

@@ -161,6 +161,20 @@ export interface WebSocket {
   addListener(event: string | symbol, listener: (...args: never[]) => void): this;
 }
 
+/** The boolean state of a {@link WebSocket}, one bit each in its `#flags`. */
+const enum Flag {
+  IsServer = 1 << 0,
+  Paused = 1 << 1,
+  Reading = 1 << 2,
+  FlushQueued = 1 << 3,
+  Busy = 1 << 4,
+  FragmentCompressed = 1 << 5,
+  CloseFrameSent = 1 << 6,
+  CloseFrameReceived = 1 << 7,
+  ErrorEmitted = 1 << 8,
+  AwaitingPong = 1 << 9,
+}
+
 /**
  * A WebSocket connection. Events: `open`, `message(data, isBinary)`, `close(code, reason)`,
  * `error(err)`, `ping(data)`, `pong(data)`, `drain`; on clients also `upgrade(res)`,
@@ -188,7 +202,6 @@ export class WebSocket extends EventEmitter implements ReceiverHandler {
   declare readonly CLOSED: 3;
 
   #readyState = 0;
-  #isServer = true;
   #socket: Attached | null = null;
   #receiver: Receiver | null = null;
   #settings: SocketSettings | null = null;
@@ -196,7 +209,6 @@ export class WebSocket extends EventEmitter implements ReceiverHandler {
   #url = '';
   #protocol = '';
   #extensions = '';
-  #paused = false;
 
   // Output not yet handed to the socket: `#out`, then this connection's open region of the slab if
   // it has one (from `#packStart` to `slabUsed`); `#outLength` counts both.
@@ -204,32 +216,91 @@ export class WebSocket extends EventEmitter implements ReceiverHandler {
   #outLength = 0;
   #packStart = -1;
   #outCallbacks: SendCallback[] | null = null;
-  #reading = false;
-  #flushQueued = false;
   /** Sends waiting for a compression in flight, in order. */
   #queue: Array<() => boolean> | null = null;
-  #busy = false;
   /** Opcode of a message being sent in fragments (`fin: false`), 0 if none. */
   #fragmentOpcode = 0;
-  #fragmentCompressed = false;
   /** Broadcast frames held until the fragmented message being sent ends (section 5.4). */
   #heldBroadcasts: Array<() => void> | null = null;
   /** Bytes of sends made after the connection left OPEN, as the WHATWG API counts them. */
   #lateBytes = 0;
 
   // The closing handshake.
-  #closeFrameSent = false;
-  #closeFrameReceived = false;
   #closeCode: number = CloseCode.Abnormal;
   #closeReason: Buffer = EMPTY;
   #closeTimer: NodeJS.Timeout | null = null;
-  #errorEmitted = false;
   #pendingAutoPongs = 0;
 
   // The heartbeat.
-  #awaitingPong = false;
   #pingSentAt = 0;
   #heartbeatTimer: NodeJS.Timeout | null = null;
+
+  // The connection's booleans, one bit each: with thousands of idle connections, ten boolean
+  // fields would cost 80 bytes per connection. Private accessors keep them readable as fields.
+  #flags: number = Flag.IsServer;
+  #set(flag: Flag, on: boolean): void {
+    this.#flags = on ? this.#flags | flag : this.#flags & ~flag;
+  }
+  get #isServer(): boolean {
+    return (this.#flags & Flag.IsServer) !== 0;
+  }
+  set #isServer(on: boolean) {
+    this.#set(Flag.IsServer, on);
+  }
+  get #paused(): boolean {
+    return (this.#flags & Flag.Paused) !== 0;
+  }
+  set #paused(on: boolean) {
+    this.#set(Flag.Paused, on);
+  }
+  get #reading(): boolean {
+    return (this.#flags & Flag.Reading) !== 0;
+  }
+  set #reading(on: boolean) {
+    this.#set(Flag.Reading, on);
+  }
+  get #flushQueued(): boolean {
+    return (this.#flags & Flag.FlushQueued) !== 0;
+  }
+  set #flushQueued(on: boolean) {
+    this.#set(Flag.FlushQueued, on);
+  }
+  get #busy(): boolean {
+    return (this.#flags & Flag.Busy) !== 0;
+  }
+  set #busy(on: boolean) {
+    this.#set(Flag.Busy, on);
+  }
+  get #fragmentCompressed(): boolean {
+    return (this.#flags & Flag.FragmentCompressed) !== 0;
+  }
+  set #fragmentCompressed(on: boolean) {
+    this.#set(Flag.FragmentCompressed, on);
+  }
+  get #closeFrameSent(): boolean {
+    return (this.#flags & Flag.CloseFrameSent) !== 0;
+  }
+  set #closeFrameSent(on: boolean) {
+    this.#set(Flag.CloseFrameSent, on);
+  }
+  get #closeFrameReceived(): boolean {
+    return (this.#flags & Flag.CloseFrameReceived) !== 0;
+  }
+  set #closeFrameReceived(on: boolean) {
+    this.#set(Flag.CloseFrameReceived, on);
+  }
+  get #errorEmitted(): boolean {
+    return (this.#flags & Flag.ErrorEmitted) !== 0;
+  }
+  set #errorEmitted(on: boolean) {
+    this.#set(Flag.ErrorEmitted, on);
+  }
+  get #awaitingPong(): boolean {
+    return (this.#flags & Flag.AwaitingPong) !== 0;
+  }
+  set #awaitingPong(on: boolean) {
+    this.#set(Flag.AwaitingPong, on);
+  }
 
   /** @internal The client's handshake request while CONNECTING. */
   _request: ClientRequest | null = null;
