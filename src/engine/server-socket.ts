@@ -93,6 +93,16 @@ export interface SocketInit {
 }
 
 /**
+ * @internal The layer a session carries (a Socket.IO connection), told of the session's messages
+ * and of its close by direct calls, before any listener: thousands of idle sessions then hold no
+ * listener table and no map from session to connection.
+ */
+export interface SessionOwner {
+  ondata(data: string | Buffer): void;
+  onclose(reason: CloseReason, description?: Error): void;
+}
+
+/**
  * One Engine.IO session. Created by the server and handed out through its `connection` event.
  * Memory: the write buffer grows with unsent packets (bounded by the heartbeat: a client that stops
  * polling is closed after `pingInterval + pingTimeout`).
@@ -129,6 +139,8 @@ export class Socket extends EventEmitter<ListenerArgs<SocketEvents>> implements 
   #flushScheduled = false;
   #expiresAt = 0;
   #cancelUpgrade: (() => void) | undefined;
+  /** The layer this session carries (see {@link SessionOwner}), told before listeners. */
+  #owner: SessionOwner | undefined;
 
   constructor(init: SocketInit) {
     super();
@@ -212,6 +224,15 @@ export class Socket extends EventEmitter<ListenerArgs<SocketEvents>> implements 
       this.once('drain', onDrain);
       this.#flush();
     }
+  }
+
+  /**
+   * @internal Makes `owner` the layer this session carries, for the session's whole life; the
+   * session's listener table, empty until someone listens, is dropped.
+   */
+  _setOwner(owner: SessionOwner): void {
+    this.#owner = owner;
+    releaseListeners(this);
   }
 
   /**
@@ -316,6 +337,7 @@ export class Socket extends EventEmitter<ListenerArgs<SocketEvents>> implements 
         break;
       case 'message': {
         const data = (packet.data ?? '') as string | Buffer;
+        this.#owner?.ondata(data);
         this.emit('data', data);
         this.emit('message', data);
         break;
@@ -414,6 +436,7 @@ export class Socket extends EventEmitter<ListenerArgs<SocketEvents>> implements 
     this.transport.close();
     this.#writeBuffer = this.#callbacks = this.#inflight = undefined;
     this.#config.onClosed(this);
+    this.#owner?.onclose(reason, description);
     this.emit('close', reason, description);
   }
 }

@@ -7,7 +7,7 @@
  */
 
 import type { WriteOptions } from './adapter.js';
-import type { EngineData, EngineSocket } from './engine.js';
+import type { EngineData, EngineSessionOwner, EngineSocket } from './engine.js';
 import { RealtimeProtocolError } from './errors.js';
 import { Decoder, type EncodedChunk, encode, type Packet, PacketType } from './parser.js';
 import type { Server } from './server.js';
@@ -23,7 +23,7 @@ type AnySocket = Socket<never, never, never, unknown>;
 const MAX_PENDING_CONNECTS = 64;
 
 /** One engine session and the namespace sockets it carries. */
-export class Connection {
+export class Connection implements EngineSessionOwner {
   /** The engine session. */
   readonly conn: EngineSocket;
   /** Engine session id. */
@@ -44,11 +44,16 @@ export class Connection {
     this.conn = conn;
     this.id = conn.id;
     this.#decoder = new Decoder({ maxAttachments });
-    // Shared listeners finding their connection in a WeakMap: no closures per connection.
-    byEngineSocket.set(conn, this);
-    conn.on('message', onEngineMessage);
-    conn.on('error', onEngineError);
-    conn.on('close', onEngineClose);
+    if (conn._setOwner !== undefined) {
+      // parley's engine tells its owner directly: no listeners or map entries per connection.
+      conn._setOwner(this);
+    } else {
+      // Shared listeners finding their connection in a WeakMap: no closures per connection.
+      byEngineSocket.set(conn, this);
+      conn.on('message', onEngineMessage);
+      conn.on('error', onEngineError);
+      conn.on('close', onEngineClose);
+    }
     const timeout = server.connectTimeout;
     this.#connectTimer = setTimeout(() => {
       this.#connectTimer = undefined;
@@ -58,6 +63,7 @@ export class Connection {
 
   /** @internal a message from the engine session */
   ondata(data: EngineData): void {
+    if (this.#closed) return;
     let packet: Packet | null;
     try {
       packet = this.#decoder.add(data);
@@ -175,13 +181,13 @@ export class Connection {
   }
 
   /** @internal the engine session closed (or `close` was called) */
-  onclose(reason: DisconnectReason, description?: unknown): void {
+  onclose(reason: string, description?: unknown): void {
     if (this.#closed) return;
     this.#closed = true;
     this.conn.removeListener('message', onEngineMessage);
     this.conn.removeListener('close', onEngineClose);
     // Keep the error listener: an engine error after close must not become an uncaught 'error'.
-    this.#closeSockets(reason, description);
+    this.#closeSockets(reason as DisconnectReason, description);
     this.#decoder.reset();
     if (this.#connectTimer) clearTimeout(this.#connectTimer);
     this.#connectTimer = undefined;

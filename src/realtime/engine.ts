@@ -53,6 +53,17 @@ export interface EngineSocket {
   on(event: 'close', listener: (reason: string, description?: unknown) => void): unknown;
   on(event: 'error', listener: (err: Error) => void): unknown;
   removeListener(event: string, listener: (...args: never[]) => void): unknown;
+  /**
+   * @internal parley's engine only: makes `owner` the session's one carried layer, told of its
+   * messages and close directly instead of through listeners.
+   */
+  _setOwner?(owner: EngineSessionOwner): void;
+}
+
+/** @internal What {@link EngineSocket._setOwner} tells. */
+export interface EngineSessionOwner {
+  ondata(data: EngineData): void;
+  onclose(reason: string, description?: unknown): void;
 }
 
 /** Options the Socket.IO server forwards to the engine (engine.io's `ServerOptions` + `AttachOptions`). */

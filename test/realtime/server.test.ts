@@ -271,3 +271,34 @@ describe('parley server: namespaces and middleware', () => {
     assert.deepEqual(reasons, ['server namespace disconnect', 'client namespace disconnect']);
   });
 });
+
+describe('parley server on its own engine: the engine session tells the connection directly', () => {
+  it('holds no listener table on an idle session; listeners added later still hear it', async (t) => {
+    const s = await start({}, ['websocket'], 'parley');
+    t.after(() => s.close());
+    const connected = once<[{ conn: object; on: (e: string, f: (...a: unknown[]) => void) => void }]>(
+      s.io,
+      'connection',
+    );
+    const c = s.client();
+    const [socket] = await connected;
+    const conn = socket.conn as unknown as {
+      _events?: object;
+      on(event: string, fn: (...args: unknown[]) => void): void;
+    };
+    assert.equal(conn._events, undefined);
+    const heard: unknown[] = [];
+    conn.on('message', (data) => heard.push(data));
+    const closed = new Promise((resolve) => conn.on('close', (reason) => resolve(reason)));
+    const reasons: string[] = [];
+    socket.on('disconnect', (r) => reasons.push(String(r)));
+    const got = new Promise((resolve) => socket.on('ping', (n) => resolve(n)));
+    c.emit('ping', 1);
+    assert.equal(await got, 1);
+    assert.deepEqual(heard, ['2["ping",1]']);
+    c.io.engine.close();
+    assert.equal(await closed, 'transport close');
+    await delay(20);
+    assert.deepEqual(reasons, ['transport close']);
+  });
+});
