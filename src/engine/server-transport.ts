@@ -12,8 +12,8 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { WebSocket } from '../index.js';
-import type { WebSocketOwner } from '../node/websocket.js';
 import { releaseListeners } from '../node/listeners.js';
+import type { WebSocketOwner } from '../node/websocket.js';
 import { EngineErrorCodes, EngineProtocolError } from './errors.js';
 import { decodePacket, decodePayload, encodePacket, encodePayload, type Packet } from './parser.js';
 import type { ListenerArgs } from './typed-emitter.js';

@@ -162,7 +162,7 @@ export interface WebSocket {
 }
 
 /** The boolean state of a {@link WebSocket}, one bit each in its `#flags`. */
-const enum Flag {
+enum Flag {
   IsServer = 1 << 0,
   Paused = 1 << 1,
   Reading = 1 << 2,
