@@ -432,8 +432,12 @@ export class WebSocket extends EventEmitter implements ReceiverHandler {
   /** @internal Input from the socket. */
   _onData(chunk: Buffer): void {
     this.#reading = true;
-    (this.#receiver ?? this.#getReceiver()).push(chunk);
+    const receiver = this.#receiver ?? this.#getReceiver();
+    receiver.push(chunk);
     this.#reading = false;
+    // Between messages the receiver holds nothing: an idle connection keeps none (a receiver is
+    // about 270 bytes), and the next input makes a new one.
+    if (receiver.idle) this.#receiver = null;
     if (this.#outLength > 0) this.#flush();
   }
 

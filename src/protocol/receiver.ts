@@ -125,6 +125,23 @@ export class Receiver {
     return this.#state === State.Done;
   }
 
+  /**
+   * True between messages when nothing is held: no partial frame or message, no input waiting, not
+   * paused, parsing not ended. A receiver in this state can be dropped and replaced by a new one
+   * (same options) with nothing lost: what the connection layer does to keep idle connections small.
+   */
+  get idle(): boolean {
+    return (
+      this.#state === State.Header &&
+      this.#messageOpcode === 0 &&
+      this.#headLength === 0 &&
+      this.#pending === null &&
+      this.#held === null &&
+      !this.#paused &&
+      !this.#busy
+    );
+  }
+
   /** Bytes held back while waiting for inflation or paused. */
   get bufferedAmount(): number {
     let n = 0;

@@ -436,3 +436,43 @@ describe('an owner (the layer a connection carries)', () => {
     assert.deepEqual(seen.slice(4), ['owner close', 'listener close 1007']);
   });
 });
+
+describe('input in many reads (the receiver is dropped between messages and made anew)', () => {
+  test('split headers, fragments with a ping between them, and a close all arrive whole', async () => {
+    const { wss } = await listen();
+    after(() => shutdown(wss));
+    const connected = next(wss, 'connection');
+    const { socket, reader } = await rawClient(portOf(wss));
+    const [server] = (await connected) as [WebSocket];
+    const got = collect(server);
+    const serverClosed = closed(server);
+    const text = 'héllo wörld';
+    const bytes = Buffer.concat([
+      clientFrame(Opcode.Text, 'one'),
+      clientFrame(Opcode.Text, text.slice(0, 4), false),
+      clientFrame(Opcode.Ping, 'p'),
+      clientFrame(Opcode.Continuation, text.slice(4)),
+      clientFrame(Opcode.Binary, Buffer.from([1, 2, 3])),
+      clientFrame(Opcode.Close, closePayload(1000, 'bye')),
+    ]);
+    // one read per write: a byte at a time, with a pause for the server to take each one
+    for (const byte of bytes) {
+      socket.write(Buffer.from([byte]));
+      await delay(1);
+    }
+    const pong = await reader.nextFrame();
+    assert.equal(pong.opcode, Opcode.Pong);
+    assert.equal(String(pong.payload), 'p');
+    const result = await serverClosed;
+    assert.deepEqual([result.code, String(result.reason)], [1000, 'bye']);
+    assert.deepEqual(
+      got.map((m) => [m.isBinary, m.isBinary ? [...(m.data as Buffer)] : String(m.data)]),
+      [
+        [false, 'one'],
+        [false, text],
+        [true, [1, 2, 3]],
+      ],
+    );
+    socket.destroy();
+  });
+});

@@ -1143,3 +1143,29 @@ describe('generated streams', () => {
     }
   });
 });
+
+describe('idle: nothing held between messages', () => {
+  test('true only between whole messages, never mid-frame, mid-message, paused or after the end', () => {
+    const { receiver } = setup(CLIENT);
+    assert.equal(receiver.idle, true);
+    const whole = f(false, Opcode.Text, 'hello');
+    receiver.push(whole.subarray(0, 1)); // half a header
+    assert.equal(receiver.idle, false);
+    receiver.push(whole.subarray(1, 4)); // the header and part of the payload
+    assert.equal(receiver.idle, false);
+    receiver.push(whole.subarray(4));
+    assert.equal(receiver.idle, true);
+    receiver.push(f(false, Opcode.Text, 'a', false)); // the first of two fragments
+    assert.equal(receiver.idle, false);
+    receiver.push(f(false, Opcode.Ping, 'p')); // a control frame between them
+    assert.equal(receiver.idle, false);
+    receiver.push(f(false, Opcode.Continuation, 'b'));
+    assert.equal(receiver.idle, true);
+    receiver.pause();
+    assert.equal(receiver.idle, false);
+    receiver.resume();
+    assert.equal(receiver.idle, true);
+    receiver.push(f(false, Opcode.Close));
+    assert.equal(receiver.idle, false);
+  });
+});
