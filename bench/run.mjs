@@ -586,11 +586,12 @@ async function runHold(names) {
       record(v.row, v.name, {
         value: per('rss'),
         heap: per('heapUsed'),
+        young: per('young'),
         external: per('external'),
         conns: held.conns,
       });
       log(
-        `  (${v.row}) ${v.name.padEnd(6)} ${per('rss').toFixed(2)} KiB/conn RSS (heap ${per('heapUsed').toFixed(2)})`,
+        `  (${v.row}) ${v.name.padEnd(6)} ${per('rss').toFixed(2)} KiB/conn RSS (heap ${per('heapUsed').toFixed(2)}, young generation ${per('young').toFixed(2)})`,
       );
     }
   }
@@ -781,9 +782,14 @@ async function runRealtime(names) {
         continue;
       }
       const per = (k) => (held[k] - base[k]) / held.conns / 1024;
-      record('im', rt.key, { value: per('rss'), heap: per('heapUsed'), conns: held.conns });
+      record('im', rt.key, {
+        value: per('rss'),
+        heap: per('heapUsed'),
+        young: per('young'),
+        conns: held.conns,
+      });
       log(
-        `  (im) ${rt.key.padEnd(9)} ${per('rss').toFixed(2)} KiB/client RSS (heap ${per('heapUsed').toFixed(2)})`,
+        `  (im) ${rt.key.padEnd(9)} ${per('rss').toFixed(2)} KiB/client RSS (heap ${per('heapUsed').toFixed(2)}, young generation ${per('young').toFixed(2)})`,
       );
     }
   }
@@ -942,7 +948,9 @@ function tables(rows, haveUws) {
     for (const [server, runs] of Object.entries(r.runs)) {
       const vals = runs.map((x) => x.value).filter(Number.isFinite);
       const memory = r.id === 'e' || r.id === 'e0' || r.id === 'im';
-      const extra = memory ? ` (heap ${fmtNum(median(runs.map((x) => x.heap)))})` : '';
+      const extra = memory
+        ? ` (heap ${fmtNum(median(runs.map((x) => x.heap)))}, young gen. ${runs.map((x) => fmtNum(x.young)).join(' ')})`
+        : '';
       detail.push([
         r.label.slice(0, 3) + (r.id.length > 1 ? ` ${r.id.slice(1)}` : ''),
         server,

@@ -4,12 +4,13 @@
 // Every server is started as `node --expose-gc bench/servers/NAME.mjs MODE PORT` (PORT 0: any free
 // port) and prints, once listening on 127.0.0.1, one line `READY {"port":N,...}`. Then it reads
 // commands on stdin, one per line, and answers each with one line on stdout:
-//   stats -> STATS {"conns":N,"rss":bytes,"heapUsed":bytes,"external":bytes}
+//   stats -> STATS {"conns":N,"rss":bytes,"heapUsed":bytes,"external":bytes,"young":bytes}
 //   gc    -> GC {...same fields...}, after two full garbage collections (needs --expose-gc)
 // The server exits when stdin closes (the runner died) or on SIGTERM/SIGINT. Nothing else is
 // printed on stdout; diagnostics go to stderr.
 import { createHash } from 'node:crypto';
 import { createInterface } from 'node:readline';
+import { getHeapSpaceStatistics } from 'node:v8';
 
 /** The modes a server may support; which ones it does is up to each server file. */
 export const MODES = ['echo', 'deflate', 'broadcast', 'broadcast-api', 'sio', 'handshake'];
@@ -36,7 +37,9 @@ export function unsupported(reason) {
 
 function snapshot(conns) {
   const m = process.memoryUsage();
-  return JSON.stringify({ conns, rss: m.rss, heapUsed: m.heapUsed, external: m.external });
+  // V8's young generation (committed): sized by the allocation rate, not by the connections held
+  const young = getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0;
+  return JSON.stringify({ conns, rss: m.rss, heapUsed: m.heapUsed, external: m.external, young });
 }
 
 /**
