@@ -29,7 +29,9 @@ export class Connection implements EngineSessionOwner {
   /** Engine session id. */
   readonly id: string;
   readonly #server: Server<never, never, never, unknown>;
-  readonly #decoder: Decoder;
+  readonly #decoding: Decoding;
+  /** A decoder of this connection's own while a binary packet's attachments arrive; none otherwise. */
+  #decoder: Decoder | undefined;
   /** Connected sockets by namespace name. */
   readonly #nsps = new SmallMap<AnySocket>();
   /** Namespaces whose CONNECT is being processed (middlewares, dynamic matchers). */
@@ -39,11 +41,11 @@ export class Connection implements EngineSessionOwner {
   #closed = false;
 
   /** @internal */
-  constructor(server: Server<never, never, never, unknown>, conn: EngineSocket, maxAttachments: number) {
+  constructor(server: Server<never, never, never, unknown>, conn: EngineSocket, decoding: Decoding) {
     this.#server = server;
     this.conn = conn;
     this.id = conn.id;
-    this.#decoder = new Decoder({ maxAttachments });
+    this.#decoding = decoding;
     if (conn._setOwner !== undefined) {
       // parley's engine tells its owner directly: no listeners or map entries per connection.
       conn._setOwner(this);
@@ -66,12 +68,25 @@ export class Connection implements EngineSessionOwner {
     if (this.#closed) return;
     let packet: Packet | null;
     try {
-      packet = this.#decoder.add(data);
+      packet = this.#decoderFor(data).add(data);
     } catch (err) {
       this.#protocolError(err as RealtimeProtocolError);
       return;
     }
+    if (this.#decoder !== undefined && !this.#decoder.pending) this.#decoder = undefined;
     if (packet) this.#onpacket(packet);
+  }
+
+  /**
+   * Only a binary packet's header starts state that outlives its message (the attachments to come):
+   * every other text packet is decoded whole by the server's shared decoder, so that an idle
+   * connection holds no decoder.
+   */
+  #decoderFor(data: EngineData): Decoder {
+    if (this.#decoder !== undefined) return this.#decoder;
+    if (typeof data === 'string' && !startsBinaryPacket(data)) return this.#decoding.shared;
+    this.#decoder = new Decoder({ maxAttachments: this.#decoding.maxAttachments });
+    return this.#decoder;
   }
 
   #protocolError(_err: RealtimeProtocolError): void {
@@ -188,7 +203,7 @@ export class Connection implements EngineSessionOwner {
     this.conn.removeListener('close', onEngineClose);
     // Keep the error listener: an engine error after close must not become an uncaught 'error'.
     this.#closeSockets(reason as DisconnectReason, description);
-    this.#decoder.reset();
+    this.#decoder = undefined;
     if (this.#connectTimer) clearTimeout(this.#connectTimer);
     this.#connectTimer = undefined;
   }
@@ -205,4 +220,17 @@ function onEngineError(): void {
 }
 function onEngineClose(this: EngineSocket, reason: string, description?: unknown): void {
   byEngineSocket.get(this)?.onclose(reason as DisconnectReason, description);
+}
+
+/** The server's decoding settings, shared by its connections. */
+export interface Decoding {
+  /** Decodes whole text packets (never a binary one: it holds no state between calls). */
+  readonly shared: Decoder;
+  readonly maxAttachments: number;
+}
+
+/** Whether a text message is the header of a binary packet (`5` BINARY_EVENT, `6` BINARY_ACK). */
+function startsBinaryPacket(text: string): boolean {
+  const type = text.charCodeAt(0) - 48;
+  return type === PacketType.BINARY_EVENT || type === PacketType.BINARY_ACK;
 }
