@@ -98,12 +98,29 @@ if (opt.reps !== undefined) {
 const HOLD_CONNS = 10_000;
 /**
  * How long (e) and (i)m leave a server idle before each memory reading (the baseline and the held
- * connections): long enough for V8's memory reducer (it starts after 8 s without allocation) to
- * shrink the young generation back. Read sooner, the reading holds the young generation as the
- * burst of connections left it: up to 16 MiB that is no connection's state, and that lands in the
- * baseline or in the held reading depending on how much the warm-up allocated.
+ * connections), so that a reading is of an idle server. V8's young generation is taken out of each
+ * reading (see memoryPer): the memory reducer, which shrinks it after about 8 s without
+ * allocation, does not always run in that time, and up to 16 MiB (1.6-3.2 KiB per connection) of
+ * it then lands in the baseline or in the held reading, whichever it happened to be in.
  */
 const SETTLE_MS = 12_000;
+
+/**
+ * Memory per connection between two readings, in KiB: RSS less the change in V8's young
+ * generation (`rss`), which V8 sizes by the allocation rate, caps, and never sizes by the
+ * connections held; and, as they are, the raw RSS (`rawRss`), the heap, the young generation and
+ * external memory.
+ */
+function memoryPer(base, held) {
+  const per = (k) => (held[k] - base[k]) / held.conns / 1024;
+  return {
+    rss: per('rss') - per('young'),
+    rawRss: per('rss'),
+    heap: per('heapUsed'),
+    young: per('young'),
+    external: per('external'),
+  };
+}
 const RECEIVERS = [1000, 10_000];
 const RAMP_BATCH = 2000; // connections per wsload process when opening thousands (see rampConnect)
 
@@ -582,16 +599,10 @@ async function runHold(names) {
         record(v.row, v.name, { value: Number.NaN });
         continue;
       }
-      const per = (k) => (held[k] - base[k]) / held.conns / 1024;
-      record(v.row, v.name, {
-        value: per('rss'),
-        heap: per('heapUsed'),
-        young: per('young'),
-        external: per('external'),
-        conns: held.conns,
-      });
+      const m = memoryPer(base, held);
+      record(v.row, v.name, { value: m.rss, ...m, conns: held.conns });
       log(
-        `  (${v.row}) ${v.name.padEnd(6)} ${per('rss').toFixed(2)} KiB/conn RSS (heap ${per('heapUsed').toFixed(2)}, young generation ${per('young').toFixed(2)})`,
+        `  (${v.row}) ${v.name.padEnd(6)} ${m.rss.toFixed(2)} KiB/conn RSS less young generation (raw RSS ${m.rawRss.toFixed(2)}, heap ${m.heap.toFixed(2)}, young generation ${m.young.toFixed(2)})`,
       );
     }
   }
@@ -781,15 +792,10 @@ async function runRealtime(names) {
         record('im', rt.key, { value: Number.NaN });
         continue;
       }
-      const per = (k) => (held[k] - base[k]) / held.conns / 1024;
-      record('im', rt.key, {
-        value: per('rss'),
-        heap: per('heapUsed'),
-        young: per('young'),
-        conns: held.conns,
-      });
+      const m = memoryPer(base, held);
+      record('im', rt.key, { value: m.rss, ...m, conns: held.conns });
       log(
-        `  (im) ${rt.key.padEnd(9)} ${per('rss').toFixed(2)} KiB/client RSS (heap ${per('heapUsed').toFixed(2)}, young generation ${per('young').toFixed(2)})`,
+        `  (im) ${rt.key.padEnd(9)} ${m.rss.toFixed(2)} KiB/client RSS less young generation (raw RSS ${m.rawRss.toFixed(2)}, heap ${m.heap.toFixed(2)}, young generation ${m.young.toFixed(2)})`,
       );
     }
   }
@@ -804,7 +810,12 @@ const ROWS = [
   { id: 'c', label: '(c) 16 conns x 4 x 64 KiB binary', unit: 'MB/s', better: 'higher' },
   { id: 'd50', label: '(d) 1 x 1 x 16 B round trip, p50', unit: 'µs', better: 'lower' },
   { id: 'd99', label: '(d) 1 x 1 x 16 B round trip, p99', unit: 'µs', better: 'lower' },
-  { id: 'e', label: '(e) RSS per idle connection (10,000 held) ³', unit: 'KiB/conn', better: 'lower' },
+  {
+    id: 'e',
+    label: '(e) RSS per idle connection (10,000 held) ³ ⁵',
+    unit: 'KiB/conn',
+    better: 'lower',
+  },
   {
     id: 'e0',
     label: '(e) the same, raw TCP that never reads or writes ³',
@@ -826,7 +837,7 @@ const ROWS = [
   },
   {
     id: 'im',
-    label: '(i) Socket.IO, 10,000 idle clients ²',
+    label: '(i) Socket.IO, 10,000 idle clients ² ⁵',
     unit: 'KiB/client',
     better: 'lower',
     versus: 'socket.io',
@@ -949,7 +960,7 @@ function tables(rows, haveUws) {
       const vals = runs.map((x) => x.value).filter(Number.isFinite);
       const memory = r.id === 'e' || r.id === 'e0' || r.id === 'im';
       const extra = memory
-        ? ` (heap ${fmtNum(median(runs.map((x) => x.heap)))}, young gen. ${runs.map((x) => fmtNum(x.young)).join(' ')})`
+        ? ` (raw RSS ${runs.map((x) => fmtNum(x.rawRss)).join(' ')}; young gen. ${runs.map((x) => fmtNum(x.young)).join(' ')}; heap ${fmtNum(median(runs.map((x) => x.heap)))})`
         : '';
       detail.push([
         r.label.slice(0, 3) + (r.id.length > 1 ? ` ${r.id.slice(1)}` : ''),
@@ -1040,6 +1051,9 @@ const DEFLATE_NOTE = {
     "¹ (g) is driven by parley's own client (bench/clients/parley-load.mjs, separate process on CPU 1), because wsload does not negotiate permessage-deflate. That client compresses and inflates every message, so it costs about as much CPU as the server: check the load generator column.",
 };
 
+const YOUNG_NOTE =
+  "⁵ Memory rows: RSS per connection less the change in V8's young generation between the two readings (both taken after 12 s idle and a full GC). V8 sizes the young generation by the allocation rate and caps it (16 MiB semi-spaces); whether its memory reducer has shrunk it back by a reading varies from run to run, and up to 1.6-3.2 KiB per connection of it then lands in one reading or the other. The details give each run's raw RSS and young-generation change.";
+
 const HOLD_NOTE =
   "³ (e)'s floor, the net column, is a raw node:net server that reads the client's opening request and writes the 101 reply with no HTTP parser (bench/servers/net.mjs handshake), then holds the socket: what any server on Node's sockets keeps for a connection that has exchanged the handshake's bytes. The row below it is a raw socket that never reads or writes a byte (wsload -r -p 0), which no WebSocket connection can be; the issue's own reference figures (raw net.Socket 4.6 KB, ws 6.9 KB) are of the first kind.";
 
@@ -1074,6 +1088,8 @@ function writeMarkdown(report, t) {
     REALTIME_NOTE,
     '',
     HOLD_NOTE,
+    '',
+    YOUNG_NOTE,
     '',
     ...(t.head.includes('floor ⁴') ? [FLOOR_NOTE, ''] : []),
     '<details><summary>Every figure: spread, server CPU, peak server RSS</summary>',
