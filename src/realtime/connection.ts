@@ -29,7 +29,8 @@ export class Connection implements EngineSessionOwner {
   /** Engine session id. */
   readonly id: string;
   readonly #server: Server<never, never, never, unknown>;
-  readonly #decoding: Decoding;
+  /** The server's decoder of whole text packets, shared by its connections. */
+  readonly #shared: Decoder;
   /** A decoder of this connection's own while a binary packet's attachments arrive; none otherwise. */
   #decoder: Decoder | undefined;
   /** Connected sockets by namespace name. */
@@ -41,11 +42,11 @@ export class Connection implements EngineSessionOwner {
   #closed = false;
 
   /** @internal */
-  constructor(server: Server<never, never, never, unknown>, conn: EngineSocket, decoding: Decoding) {
+  constructor(server: Server<never, never, never, unknown>, conn: EngineSocket, shared: Decoder) {
     this.#server = server;
     this.conn = conn;
     this.id = conn.id;
-    this.#decoding = decoding;
+    this.#shared = shared;
     if (conn._setOwner !== undefined) {
       // parley's engine tells its owner directly: no listeners or map entries per connection.
       conn._setOwner(this);
@@ -84,8 +85,8 @@ export class Connection implements EngineSessionOwner {
    */
   #decoderFor(data: EngineData): Decoder {
     if (this.#decoder !== undefined) return this.#decoder;
-    if (typeof data === 'string' && !startsBinaryPacket(data)) return this.#decoding.shared;
-    this.#decoder = new Decoder({ maxAttachments: this.#decoding.maxAttachments });
+    if (typeof data === 'string' && !startsBinaryPacket(data)) return this.#shared;
+    this.#decoder = new Decoder({ maxAttachments: this.#shared.maxAttachments });
     return this.#decoder;
   }
 
@@ -220,13 +221,6 @@ function onEngineError(): void {
 }
 function onEngineClose(this: EngineSocket, reason: string, description?: unknown): void {
   byEngineSocket.get(this)?.onclose(reason as DisconnectReason, description);
-}
-
-/** The server's decoding settings, shared by its connections. */
-export interface Decoding {
-  /** Decodes whole text packets (never a binary one: it holds no state between calls). */
-  readonly shared: Decoder;
-  readonly maxAttachments: number;
 }
 
 /** Whether a text message is the header of a binary packet (`5` BINARY_EVENT, `6` BINARY_ACK). */

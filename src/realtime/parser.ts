@@ -325,6 +325,11 @@ export class Decoder {
     this.#maxAttachments = max;
   }
 
+  /** The most attachments a binary packet may announce. */
+  get maxAttachments(): number {
+    return this.#maxAttachments;
+  }
+
   /** Whether the decoder is waiting for binary attachments. */
   get pending(): boolean {
     return this.#pending !== null;

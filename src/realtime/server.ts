@@ -16,12 +16,12 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import { Server as ParleyEngineServer } from '../engine/index.js';
 import { Adapter, type AdapterConstructor, type Room, SessionAwareAdapter } from './adapter.js';
 import type { BroadcastOperator, RemoteSocket } from './broadcast.js';
-import { Connection, type Decoding } from './connection.js';
+import { Connection } from './connection.js';
 import type { AnyListener, DefaultEventsMap, EventNames, EventParams, EventsMap } from './emitter.js';
 import type { EngineServer, EngineServerConstructor, EngineServerOptions, EngineSocket } from './engine.js';
 import { RealtimeUsageError } from './errors.js';
 import { type Middleware, Namespace, ParentNamespace } from './namespace.js';
-import { DEFAULT_MAX_ATTACHMENTS, Decoder } from './parser.js';
+import { Decoder } from './parser.js';
 import type { Socket } from './socket.js';
 import type {
   DecorateAcknowledgementsWithMultipleResponses,
@@ -115,8 +115,8 @@ export class Server<
     NamespaceMatcher,
     ParentNamespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>
   >();
-  readonly #maxAttachments: number;
-  readonly #decoding: Decoding;
+  /** Decodes whole text packets for every connection (see Connection). */
+  readonly #decoder: Decoder;
   #engine: EngineServer | undefined;
   #httpServer: HttpServer | undefined;
 
@@ -134,12 +134,8 @@ export class Server<
     if (!(this.connectTimeout > 0)) {
       throw new RealtimeUsageError('IO_ERR_INVALID_OPTION', 'connectTimeout must be > 0');
     }
-    this.#maxAttachments = opts.maxAttachments ?? DEFAULT_MAX_ATTACHMENTS;
-    if (!Number.isInteger(this.#maxAttachments) || this.#maxAttachments < 0) {
-      throw new RealtimeUsageError('IO_ERR_INVALID_OPTION', 'maxAttachments must be a non-negative integer');
-    }
-    const maxAttachments = this.#maxAttachments;
-    this.#decoding = { shared: new Decoder({ maxAttachments }), maxAttachments };
+    // Throws IO_ERR_INVALID_OPTION for a maxAttachments that is not a non-negative integer.
+    this.#decoder = new Decoder({ maxAttachments: opts.maxAttachments });
     const csr = opts.connectionStateRecovery;
     this.recovery = csr
       ? {
@@ -215,7 +211,7 @@ export class Server<
   }
 
   #onconnection(conn: EngineSocket): void {
-    new Connection(this as unknown as Server<never, never, never, unknown>, conn, this.#decoding);
+    new Connection(this as unknown as Server<never, never, never, unknown>, conn, this.#decoder);
   }
 
   /**

@@ -2,7 +2,7 @@
 // volatile/compress, single-node serverSideEmit, socket ids, adapter room events, io.close().
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { RealtimeUsageError, type Socket } from '../../src/realtime/index.js';
+import { RealtimeUsageError, Server, type Socket } from '../../src/realtime/index.js';
 import { delay, once, type Started, start } from './helpers.js';
 
 describe('parley server: API surface', () => {
@@ -90,5 +90,19 @@ describe('parley server: API surface', () => {
     const p = once(c, 'disconnect');
     await s.io.close();
     assert.equal((await p)[0], 'transport close');
+  });
+});
+
+describe('parley server: options', () => {
+  it('refuses a maxAttachments that is not a non-negative integer', () => {
+    for (const maxAttachments of [-1, 1.5, Number.NaN]) {
+      assert.throws(
+        () => new Server({ maxAttachments }),
+        (err: unknown) =>
+          err instanceof RealtimeUsageError &&
+          err.code === 'IO_ERR_INVALID_OPTION' &&
+          /maxAttachments must be a non-negative integer/.test(err.message),
+      );
+    }
   });
 });
