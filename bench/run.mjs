@@ -30,6 +30,7 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { memoryPer, SETTLE_MS } from './memory.mjs';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SHARED = path.resolve(process.env.PARLEY_SHARED ?? path.join(REPO, '..', 'shared'));
@@ -96,31 +97,7 @@ if (opt.reps !== undefined) {
   PROFILE.bcastReps = Math.min(PROFILE.bcastReps, n);
 }
 const HOLD_CONNS = 10_000;
-/**
- * How long (e) and (i)m leave a server idle before each memory reading (the baseline and the held
- * connections), so that a reading is of an idle server. V8's young generation is taken out of each
- * reading (see memoryPer): the memory reducer, which shrinks it after about 8 s without
- * allocation, does not always run in that time, and up to 16 MiB (1.6-3.2 KiB per connection) of
- * it then lands in the baseline or in the held reading, whichever it happened to be in.
- */
-const SETTLE_MS = 12_000;
 
-/**
- * Memory per connection between two readings, in KiB: RSS less the change in V8's young
- * generation (`rss`), which V8 sizes by the allocation rate, caps, and never sizes by the
- * connections held; and, as they are, the raw RSS (`rawRss`), the heap, the young generation and
- * external memory.
- */
-function memoryPer(base, held) {
-  const per = (k) => (held[k] - base[k]) / held.conns / 1024;
-  return {
-    rss: per('rss') - per('young'),
-    rawRss: per('rss'),
-    heap: per('heapUsed'),
-    young: per('young'),
-    external: per('external'),
-  };
-}
 const RECEIVERS = [1000, 10_000];
 const RAMP_BATCH = 2000; // connections per wsload process when opening thousands (see rampConnect)
 
@@ -599,7 +576,7 @@ async function runHold(names) {
         record(v.row, v.name, { value: Number.NaN });
         continue;
       }
-      const m = memoryPer(base, held);
+      const m = memoryPer(base, held, held.conns);
       record(v.row, v.name, { value: m.rss, ...m, conns: held.conns });
       log(
         `  (${v.row}) ${v.name.padEnd(6)} ${m.rss.toFixed(2)} KiB/conn RSS less young generation (raw RSS ${m.rawRss.toFixed(2)}, heap ${m.heap.toFixed(2)}, young generation ${m.young.toFixed(2)})`,
@@ -792,7 +769,7 @@ async function runRealtime(names) {
         record('im', rt.key, { value: Number.NaN });
         continue;
       }
-      const m = memoryPer(base, held);
+      const m = memoryPer(base, held, held.conns);
       record('im', rt.key, { value: m.rss, ...m, conns: held.conns });
       log(
         `  (im) ${rt.key.padEnd(9)} ${m.rss.toFixed(2)} KiB/client RSS less young generation (raw RSS ${m.rawRss.toFixed(2)}, heap ${m.heap.toFixed(2)}, young generation ${m.young.toFixed(2)})`,

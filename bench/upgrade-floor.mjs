@@ -8,6 +8,7 @@
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
+import { memoryPer, memorySnapshot, SETTLE_MS } from './memory.mjs';
 import { switchingProtocols } from './servers/common.mjs';
 
 const keepRequest = process.argv.includes('--keep-request');
@@ -42,20 +43,19 @@ async function until(condition) {
   for (let i = 0; i < 1200 && !condition(); i++) await sleep(50);
   if (!condition()) throw new Error(`gave up waiting: ${kept.size} connections held`);
 }
-function settledMemory() {
+/** A reading as bench/run.mjs takes it: after SETTLE_MS idle and a full GC. */
+async function settledMemory() {
+  await sleep(SETTLE_MS);
   globalThis.gc();
   globalThis.gc();
-  return process.memoryUsage();
+  return memorySnapshot();
 }
 
 // Warm-up as in bench/run.mjs: 1,000 connections opened and closed.
 const warm = hold(1000, 1);
 await new Promise((resolve) => warm.on('exit', resolve));
 await until(() => kept.size === 0);
-// As bench/run.mjs does: each reading after 12 s idle, once V8's memory reducer has shrunk the
-// young generation back (see SETTLE_MS there).
-await sleep(12_000);
-const base = settledMemory();
+const base = await settledMemory();
 const loads = [];
 for (let opened = 0; opened < total; ) {
   const n = Math.min(2000, total - opened);
@@ -63,11 +63,10 @@ for (let opened = 0; opened < total; ) {
   opened += n;
   await until(() => kept.size >= opened);
 }
-await sleep(12_000);
-const held = settledMemory();
+const held = await settledMemory();
 for (const load of loads) load.kill();
-const per = (key) => ((held[key] - base[key]) / kept.size / 1024).toFixed(2);
+const m = memoryPer(base, held, kept.size);
 console.log(
-  `${kept.size} upgraded connections held (${keepRequest ? 'socket and request' : 'socket only'}): ${per('rss')} KiB RSS, ${per('heapUsed')} KiB heap per connection`,
+  `${kept.size} upgraded connections held (${keepRequest ? 'socket and request' : 'socket only'}): ${m.rss.toFixed(2)} KiB RSS less young generation (raw RSS ${m.rawRss.toFixed(2)}, young generation ${m.young.toFixed(2)}), ${m.heap.toFixed(2)} KiB heap per connection`,
 );
 process.exit(0);

@@ -10,7 +10,7 @@
 // printed on stdout; diagnostics go to stderr.
 import { createHash } from 'node:crypto';
 import { createInterface } from 'node:readline';
-import { getHeapSpaceStatistics } from 'node:v8';
+import { memorySnapshot } from '../memory.mjs';
 
 /** The modes a server may support; which ones it does is up to each server file. */
 export const MODES = ['echo', 'deflate', 'broadcast', 'broadcast-api', 'sio', 'handshake'];
@@ -36,10 +36,7 @@ export function unsupported(reason) {
 }
 
 function snapshot(conns) {
-  const m = process.memoryUsage();
-  // V8's young generation (committed): sized by the allocation rate, not by the connections held
-  const young = getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0;
-  return JSON.stringify({ conns, rss: m.rss, heapUsed: m.heapUsed, external: m.external, young });
+  return JSON.stringify({ conns, ...memorySnapshot() });
 }
 
 /**
