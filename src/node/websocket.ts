@@ -173,6 +173,8 @@ enum Flag {
   CloseFrameReceived = 1 << 7,
   ErrorEmitted = 1 << 8,
   AwaitingPong = 1 << 9,
+  /** The socket has closed; `close` waits for a message still being inflated. */
+  CloseWaitsInflate = 1 << 10,
 }
 
 /**
@@ -300,6 +302,12 @@ export class WebSocket extends EventEmitter implements ReceiverHandler {
   }
   set #awaitingPong(on: boolean) {
     this.#set(Flag.AwaitingPong, on);
+  }
+  get #closeWaitsInflate(): boolean {
+    return (this.#flags & Flag.CloseWaitsInflate) !== 0;
+  }
+  set #closeWaitsInflate(on: boolean) {
+    this.#set(Flag.CloseWaitsInflate, on);
   }
 
   /** @internal The client's handshake request while CONNECTING. */
@@ -525,6 +533,10 @@ export class WebSocket extends EventEmitter implements ReceiverHandler {
       const receiver = this.#receiver as Receiver;
       if (error !== null) receiver.fail(error);
       else receiver.inflated(data, isBinary);
+      if (this.#closeWaitsInflate) {
+        if (!receiver.inflating) this.#closed();
+        return;
+      }
       if (!this.#paused) socket?.resume();
       if (this.#outLength > 0) this.#flush();
     });
@@ -920,13 +932,48 @@ export class WebSocket extends EventEmitter implements ReceiverHandler {
     if (this.#outLength > 0) this.#flush();
   }
 
-  /** @internal The socket closed: the connection is over. */
+  /**
+   * @internal The socket closed: the connection is over once what the peer sent before is delivered.
+   * As with ws, a pause does not hold it back: input still in the socket (paused) or in the receiver
+   * is parsed now, then `close` follows; after a message still being inflated, when it is delivered.
+   */
   _onSocketClose(): void {
-    this.#readyState = WebSocket.CLOSED;
+    this.#readyState = WebSocket.CLOSING;
     if (this.#closeTimer !== null) clearTimeout(this.#closeTimer);
     this.#closeTimer = null;
     this.#stopHeartbeat();
+    this.#dropOutput();
+    const socket = this.#socket as Attached;
+    if (!this.#closeFrameReceived && socket.readableLength > 0) {
+      socket.removeListener('data', onSocketData);
+      const rest = socket.read() as Buffer | null;
+      if (rest !== null) (this.#receiver ?? this.#getReceiver()).push(rest);
+    }
+    this.#endInput();
+    if (this.#receiver?.inflating === true) this.#closeWaitsInflate = true;
+    else this.#closed();
+  }
+
+  /** The connection is over and everything received has been delivered. */
+  #closed(): void {
+    this.#readyState = WebSocket.CLOSED;
+    this.#closeWaitsInflate = false;
     (this.#settings as SocketSettings).deflate?.close();
+    this.#owner?.onSocketClose();
+    this.emit('close', this.#closeCode, this.#closeReason);
+  }
+
+  /** No more input will come: what a pause held in the receiver is delivered now. */
+  #endInput(): void {
+    const receiver = this.#receiver;
+    if (receiver === null) return;
+    this.#reading = true;
+    receiver.end();
+    this.#reading = false;
+  }
+
+  /** Fails the callbacks of unsent messages and frees the output buffers. */
+  #dropOutput(): void {
     if (this.#outCallbacks !== null) {
       const error = new Error('WebSocket is not open');
       for (const cb of this.#outCallbacks) process.nextTick(cb, error);
@@ -937,12 +984,13 @@ export class WebSocket extends EventEmitter implements ReceiverHandler {
     if (slabOwner === this) slabOwner = null;
     this.#packStart = -1;
     this.#queue = null;
-    this.#owner?.onSocketClose();
-    this.emit('close', this.#closeCode, this.#closeReason);
   }
 
   /** @internal The peer ended its side of TCP. */
   _onSocketEnd(): void {
+    // What a pause held (the peer's last messages, its close frame, which is still answered) is
+    // delivered now: nothing more will come to resume it for.
+    this.#endInput();
     this.#readyState = WebSocket.CLOSING;
     // Our side ends after what is queued: a message being compressed, a close frame behind it.
     this.#endAfterQueue();

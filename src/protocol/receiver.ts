@@ -74,6 +74,8 @@ export class Receiver {
 
   #state = State.Header;
   #paused = false;
+  /** No more input will come ({@link Receiver.end}): pausing no longer holds anything back. */
+  #ended = false;
   /**
    * Input that arrived while waiting or paused, oldest first; null when there is none, so that an
    * idle connection holds no array (never an empty array).
@@ -142,6 +144,11 @@ export class Receiver {
     );
   }
 
+  /** True while a compressed message is out for inflation (until {@link Receiver.inflated}). */
+  get inflating(): boolean {
+    return this.#state === State.Waiting;
+  }
+
   /** Bytes held back while waiting for inflation or paused. */
   get bufferedAmount(): number {
     let n = 0;
@@ -183,9 +190,20 @@ export class Receiver {
     return offset;
   }
 
-  /** Stops delivering events (input is kept) until {@link Receiver.resume}. */
+  /** Stops delivering events (input is kept) until {@link Receiver.resume}. Ignored after {@link Receiver.end}. */
   pause(): void {
-    this.#paused = true;
+    if (!this.#ended) this.#paused = true;
+  }
+
+  /**
+   * No more input will come (the connection's TCP has ended): what a pause held back is parsed and
+   * delivered now, since nothing would be left to resume it for, and later pauses are ignored. A
+   * message out for inflation is delivered, with what follows it, when {@link Receiver.inflated}
+   * hands it back.
+   */
+  end(): void {
+    this.#ended = true;
+    this.resume();
   }
 
   /** Delivers what was held back by {@link Receiver.pause}, and goes on. */

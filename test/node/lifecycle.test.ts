@@ -4,8 +4,10 @@
  * the close, on real sockets; raw TCP peers stand in for misbehaving ends.
  */
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import { after, describe, test } from 'node:test';
+import { deflateRawSync, constants as zlibConstants } from 'node:zlib';
 import { WebSocket } from '../../src/index.js';
 import { Opcode } from '../../src/protocol/constants.js';
 import {
@@ -275,6 +277,91 @@ describe('pause and resume', () => {
     client.resume();
     await waitFor(() => received.length === 3);
     assert.deepEqual(received, ['a', 'b', 'c']);
+  });
+
+  // Regression (CI, `parley connect` piped into a slow reader): a client paused in a message listener
+  // held the rest of the chunk (messages and the server's close frame) when the server closed TCP; the
+  // connection then reported 1006 and the held messages were lost.
+  test('input held while paused when the peer closes TCP is delivered, then a clean close', async () => {
+    const { server: raw, url } = await rawServer((socket) => {
+      const payload = Buffer.alloc(2);
+      payload.writeUInt16BE(1000);
+      socket.end(
+        Buffer.concat([
+          serverFrame(Opcode.Text, 'a'),
+          serverFrame(Opcode.Text, 'b'),
+          serverFrame(Opcode.Text, 'c'),
+          serverFrame(Opcode.Close, payload),
+        ]),
+      );
+    });
+    after(() => closeServer(raw));
+    const client = new WebSocket(url);
+    const received: string[] = [];
+    client.on('message', (data: Buffer) => {
+      received.push(String(data));
+      client.pause(); // and never resumed
+    });
+    const result = await closed(client);
+    assert.deepEqual(received, ['a', 'b', 'c']);
+    assert.equal(result.code, 1000);
+    assert.equal(client.readyState, WebSocket.CLOSED);
+  });
+
+  test('a message still inflating when the peer closes TCP is delivered before close', async () => {
+    // Incompressible and over the 16 KiB synchronous limit: it inflates on the thread pool.
+    const big = randomBytes(64 * 1024);
+    const deflated = deflateRawSync(big, { finishFlush: zlibConstants.Z_SYNC_FLUSH });
+    const payload = Buffer.alloc(2);
+    payload.writeUInt16BE(1000);
+    const { server: raw, url } = await rawServer(
+      (socket) => {
+        socket.end(
+          Buffer.concat([
+            serverFrame(Opcode.Binary, deflated.subarray(0, deflated.length - 4), true, true),
+            serverFrame(Opcode.Text, 'after'),
+            serverFrame(Opcode.Close, payload),
+          ]),
+        );
+      },
+      ['Sec-WebSocket-Extensions: permessage-deflate'],
+    );
+    after(() => closeServer(raw));
+    const client = new WebSocket(url, { perMessageDeflate: true });
+    const received = collect(client);
+    const result = await closed(client);
+    assert.equal(received.length, 2);
+    assert.deepEqual(received[0].data, big);
+    assert.equal(String(received[1].data), 'after');
+    assert.equal(result.code, 1000);
+  });
+
+  test('a paused server still answers the close frame it held when the client ends TCP', async () => {
+    const { wss } = await listen();
+    after(() => shutdown(wss));
+    const connected = next(wss, 'connection');
+    const { socket, reader } = await rawClient(portOf(wss));
+    after(() => socket.destroy());
+    const [server] = (await connected) as [WebSocket];
+    const received: string[] = [];
+    server.on('message', (data: Buffer) => {
+      received.push(String(data));
+      server.pause();
+    });
+    const serverClosed = closed(server);
+    socket.end(
+      Buffer.concat([
+        clientFrame(Opcode.Text, 'a'),
+        clientFrame(Opcode.Text, 'b'),
+        clientFrame(Opcode.Close, closePayload(1000, 'bye')),
+      ]),
+    );
+    const result = await serverClosed;
+    assert.deepEqual(received, ['a', 'b']);
+    assert.deepEqual([result.code, result.reason], [1000, 'bye']);
+    const echo = await reader.nextFrame();
+    assert.equal(echo.opcode, Opcode.Close);
+    assert.equal(echo.payload.readUInt16BE(0), 1000);
   });
 });
 

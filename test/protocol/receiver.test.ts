@@ -833,6 +833,27 @@ describe('pause and resume', () => {
     assert.deepEqual(s.recorder.events, [binary(bytes256)]);
   });
 
+  test('end() delivers what a pause held, and pauses after it are ignored', () => {
+    const s = setup(CLIENT);
+    s.recorder.onEvent = () => s.receiver.pause();
+    s.receiver.push(
+      stream(frame(Opcode.Text, 'a'), frame(Opcode.Text, 'b'), frame(Opcode.Close, hex('03e8'))),
+    );
+    assert.deepEqual(s.recorder.events, [text('a')]);
+    s.receiver.end();
+    assert.deepEqual(s.recorder.events, [text('a'), text('b'), ['close', 1000, '']]);
+    assert.equal(s.receiver.done, true);
+  });
+
+  test('end() mid-frame keeps the partial frame (no more input will complete it) and reports nothing', () => {
+    const s = setup(SERVER);
+    s.receiver.pause();
+    s.receiver.push(f(true, Opcode.Binary, bytes256).subarray(0, 100));
+    s.receiver.end();
+    assert.deepEqual(s.recorder.events, []);
+    assert.equal(s.receiver.idle, false);
+  });
+
   test('a paused receiver that fails drops what it held', () => {
     const s = setup(CLIENT);
     s.receiver.pause();
@@ -890,6 +911,24 @@ describe('compressed messages (RSV1 with compression negotiated)', () => {
       binary(Buffer.from('more')),
     ]);
     assert.equal(s.receiver.bufferedAmount, 0);
+  });
+
+  test('inflating until inflated(); end() while inflating delivers the rest after the message', () => {
+    const s = setup(DEFLATE);
+    s.recorder.onEvent = () => s.receiver.pause();
+    s.receiver.push(
+      stream(frame(Opcode.Text, hex('f2 48 cd c9 c9 07 00'), { rsv1: true }), frame(Opcode.Text, 'z')),
+    );
+    assert.equal(s.receiver.inflating, true);
+    s.receiver.end();
+    assert.equal(s.recorder.events.length, 1, 'still waiting for the inflated bytes');
+    s.receiver.inflated(Buffer.from('Hello'), false);
+    assert.equal(s.receiver.inflating, false);
+    assert.deepEqual(s.recorder.events, [
+      ['compressed', 'text', ['f248cdc9c90700']],
+      text('Hello'),
+      text('z'),
+    ]);
   });
 
   test('a fragmented compressed message arrives as its parts; RSV1 only on the first frame', () => {
