@@ -237,11 +237,11 @@ let profileCount = 0;
  * Starts bench/servers/NAME.mjs in MODE on CPU 0. Resolves to a handle, or to null when the server
  * says it cannot run that mode here (exit status 3; the reason is kept for the report).
  */
-async function startServer(name, mode) {
+async function startServer(name, mode, { memory = false } = {}) {
   const key = `${name} ${mode}`;
   if (unavailable.has(key)) return null;
   const script = path.join(REPO, 'bench', 'servers', `${name === 'floor' ? 'frame-floor' : name}.mjs`);
-  const flags = ['--expose-gc'];
+  const flags = ['--expose-gc', ...(memory ? FIXED_YOUNG_GENERATION : [])];
   if (PROFILE_DIR && name === 'parley') {
     const file = `parley-${currentWorkload}-${mode}-${++profileCount}.cpuprofile`;
     flags.push('--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${file}`);
@@ -554,7 +554,7 @@ async function runHold(names) {
   }
   for (let rep = 0; rep < PROFILE.holdReps; rep++) {
     for (const v of rotate(variants, rep)) {
-      const s = await startServer(v.name, v.mode);
+      const s = await startServer(v.name, v.mode, { memory: true });
       if (!s) continue;
       // warm up the accept/handshake path so that its code and heap are part of the baseline
       await wsload(s.port, ['-m', 'hold', '-c', 1000, '-d', 1, ...v.args], timeout).result;
@@ -579,7 +579,7 @@ async function runHold(names) {
       const m = memoryPer(base, held, held.conns);
       record(v.row, v.name, { value: m.rss, ...m, conns: held.conns });
       log(
-        `  (${v.row}) ${v.name.padEnd(6)} ${m.rss.toFixed(2)} KiB/conn RSS less young generation (raw RSS ${m.rawRss.toFixed(2)}, heap ${m.heap.toFixed(2)}, young generation ${m.young.toFixed(2)})`,
+        `  (${v.row}) ${v.name.padEnd(6)} ${m.rss.toFixed(2)} KiB/conn RSS (heap ${m.heap.toFixed(2)}, young generation ${m.young.toFixed(2)})`,
       );
     }
   }
@@ -748,7 +748,7 @@ async function runRealtime(names) {
   }
   for (let rep = 0; rep < PROFILE.holdReps; rep++) {
     for (const rt of rotate(picked, rep)) {
-      const s = await startServer(rt.script, 'sio');
+      const s = await startServer(rt.script, 'sio', { memory: true });
       if (!s) continue;
       await wsload(s.port, ['-m', 'sio', '-c', 1000, '-p', 0, '-d', 1], timeout).result;
       await waitConns(s, 0, 10_000, true);
@@ -772,7 +772,7 @@ async function runRealtime(names) {
       const m = memoryPer(base, held, held.conns);
       record('im', rt.key, { value: m.rss, ...m, conns: held.conns });
       log(
-        `  (im) ${rt.key.padEnd(9)} ${m.rss.toFixed(2)} KiB/client RSS less young generation (raw RSS ${m.rawRss.toFixed(2)}, heap ${m.heap.toFixed(2)}, young generation ${m.young.toFixed(2)})`,
+        `  (im) ${rt.key.padEnd(9)} ${m.rss.toFixed(2)} KiB/client RSS (heap ${m.heap.toFixed(2)}, young generation ${m.young.toFixed(2)})`,
       );
     }
   }
@@ -937,7 +937,7 @@ function tables(rows, haveUws) {
       const vals = runs.map((x) => x.value).filter(Number.isFinite);
       const memory = r.id === 'e' || r.id === 'e0' || r.id === 'im';
       const extra = memory
-        ? ` (raw RSS ${runs.map((x) => fmtNum(x.rawRss)).join(' ')}; young gen. ${runs.map((x) => fmtNum(x.young)).join(' ')}; heap ${fmtNum(median(runs.map((x) => x.heap)))})`
+        ? ` (young gen. ${runs.map((x) => fmtNum(x.young)).join(' ')}; heap ${fmtNum(median(runs.map((x) => x.heap)))})`
         : '';
       detail.push([
         r.label.slice(0, 3) + (r.id.length > 1 ? ` ${r.id.slice(1)}` : ''),
@@ -1029,7 +1029,7 @@ const DEFLATE_NOTE = {
 };
 
 const YOUNG_NOTE =
-  "⁵ Memory rows: RSS per connection less the change in V8's young generation between the two readings (both taken after 12 s idle and a full GC). V8 sizes the young generation by the allocation rate and caps it (16 MiB semi-spaces); whether its memory reducer has shrunk it back by a reading varies from run to run, and up to 1.6-3.2 KiB per connection of it then lands in one reading or the other. The details give each run's raw RSS and young-generation change.";
+  "⁵ Memory rows: RSS per connection between two readings, each after 12 s idle and a full GC, with the server's young generation fixed at V8's usual cap (`--min-semi-space-size=16 --max-semi-space-size=16`, for every server). Left to itself, V8 grows the young generation with the allocation rate and shrinks it after some idle seconds, or not, by the time of a reading: up to 1.6-3.2 KiB per connection then lands in one reading or the other. The details give each run's heap and any change of the young generation that happened anyway.";
 
 const HOLD_NOTE =
   "³ (e)'s floor, the net column, is a raw node:net server that reads the client's opening request and writes the 101 reply with no HTTP parser (bench/servers/net.mjs handshake), then holds the socket: what any server on Node's sockets keeps for a connection that has exchanged the handshake's bytes. The row below it is a raw socket that never reads or writes a byte (wsload -r -p 0), which no WebSocket connection can be; the issue's own reference figures (raw net.Socket 4.6 KB, ws 6.9 KB) are of the first kind.";

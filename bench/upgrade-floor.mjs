@@ -5,11 +5,17 @@
 // heap per connection over a warmed-up idle baseline, after a full GC, connections opened 2,000 at
 // a time. Usage (after a bench run has built .bench/wsload):
 //   taskset -c 0 node --expose-gc bench/upgrade-floor.mjs [--keep-request] [CONNECTIONS=10000]
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { memoryPer, memorySnapshot, SETTLE_MS } from './memory.mjs';
+import { FIXED_YOUNG_GENERATION, memoryPer, memorySnapshot, SETTLE_MS } from './memory.mjs';
 import { switchingProtocols } from './servers/common.mjs';
+
+// Memory is read with the young generation fixed, as bench/run.mjs runs its memory servers.
+if (!FIXED_YOUNG_GENERATION.every((flag) => process.execArgv.includes(flag))) {
+  const args = [...process.execArgv, ...FIXED_YOUNG_GENERATION, ...process.argv.slice(1)];
+  process.exit(spawnSync(process.execPath, args, { stdio: 'inherit' }).status ?? 1);
+}
 
 const keepRequest = process.argv.includes('--keep-request');
 const total = Number(process.argv.slice(2).find((a) => !a.startsWith('--')) ?? 10_000);
@@ -67,6 +73,6 @@ const held = await settledMemory();
 for (const load of loads) load.kill();
 const m = memoryPer(base, held, kept.size);
 console.log(
-  `${kept.size} upgraded connections held (${keepRequest ? 'socket and request' : 'socket only'}): ${m.rss.toFixed(2)} KiB RSS less young generation (raw RSS ${m.rawRss.toFixed(2)}, young generation ${m.young.toFixed(2)}), ${m.heap.toFixed(2)} KiB heap per connection`,
+  `${kept.size} upgraded connections held (${keepRequest ? 'socket and request' : 'socket only'}): ${m.rss.toFixed(2)} KiB RSS (young generation ${m.young.toFixed(2)}), ${m.heap.toFixed(2)} KiB heap per connection`,
 );
 process.exit(0);
