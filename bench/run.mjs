@@ -30,7 +30,7 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { memoryPer, SETTLE_MS } from './memory.mjs';
+import { FIXED_YOUNG_GENERATION, memoryPer, SETTLE_MS } from './memory.mjs';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SHARED = path.resolve(process.env.PARLEY_SHARED ?? path.join(REPO, '..', 'shared'));
