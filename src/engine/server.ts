@@ -236,8 +236,12 @@ export class Server extends EventEmitter<ListenerArgs<ServerEvents>> {
       clientTracking: false,
     });
     this.#wss.on('headers', (lines: string[], req: IncomingMessage) => {
+      // Taken out, not just read: the request lives on as `socket.request`, and with it would live
+      // its entries in these WeakMaps (about 30 bytes each per connection).
       const extra: OutgoingHttpHeaders = { ...this.#upgradeHeaders.get(req) };
       const id = this.#pendingIds.get(req);
+      this.#upgradeHeaders.delete(req);
+      this.#pendingIds.delete(req);
       if (id !== undefined) this.#initialHeaders(extra, req, id);
       this.emit('headers', extra, req);
       for (const [key, value] of Object.entries(extra)) {
