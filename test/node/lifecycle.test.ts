@@ -284,14 +284,12 @@ describe('pause and resume', () => {
   // connection then reported 1006 and the held messages were lost.
   test('input held while paused when the peer closes TCP is delivered, then a clean close', async () => {
     const { server: raw, url } = await rawServer((socket) => {
-      const payload = Buffer.alloc(2);
-      payload.writeUInt16BE(1000);
       socket.end(
         Buffer.concat([
           serverFrame(Opcode.Text, 'a'),
           serverFrame(Opcode.Text, 'b'),
           serverFrame(Opcode.Text, 'c'),
-          serverFrame(Opcode.Close, payload),
+          serverFrame(Opcode.Close, closePayload(1000)),
         ]),
       );
     });
@@ -312,15 +310,13 @@ describe('pause and resume', () => {
     // Incompressible and over the 16 KiB synchronous limit: it inflates on the thread pool.
     const big = randomBytes(64 * 1024);
     const deflated = deflateRawSync(big, { finishFlush: zlibConstants.Z_SYNC_FLUSH });
-    const payload = Buffer.alloc(2);
-    payload.writeUInt16BE(1000);
     const { server: raw, url } = await rawServer(
       (socket) => {
         socket.end(
           Buffer.concat([
             serverFrame(Opcode.Binary, deflated.subarray(0, deflated.length - 4), true, true),
             serverFrame(Opcode.Text, 'after'),
-            serverFrame(Opcode.Close, payload),
+            serverFrame(Opcode.Close, closePayload(1000)),
           ]),
         );
       },
