@@ -13,27 +13,64 @@ export const SETTLE_MS = 12_000;
  * 16 MiB semi-spaces). By default V8 grows it with the allocation rate and its memory reducer
  * shrinks it after some idle seconds, or not, by the time of a reading: up to 1.6-3.2 KiB per
  * connection of 10,000 then lands in one reading or the other, whatever the server holds per
- * connection. Fixed, it is the same in both readings and drops out of the difference.
+ * connection. Fixed, its size is the same in both readings; the part of it that is resident still
+ * varies, and memoryPer leaves that out.
  */
 export const FIXED_YOUNG_GENERATION = ['--min-semi-space-size=16', '--max-semi-space-size=16'];
 
-/** This process's memory, in bytes: what `stats` and `gc` report, less the connection count. */
+/**
+ * How long a reading waits after its full GC. V8 and the allocator hand freed pages back to the
+ * system on background threads for some tens of milliseconds after a GC: an RSS read at once can
+ * still hold 15-20 MiB of that (seen with socket.io at 10,000 clients).
+ */
+export const AFTER_GC_MS = 1000;
+
+/**
+ * This process's memory, in bytes: what `stats` and `gc` report, less the connection count.
+ * `young` is V8's young generation as committed, `youngResident` the part of it in RAM: after a full
+ * GC V8 hands the young generation's pages back, and whatever runs next touches them again, so it
+ * holds anything from 0.5 to 32 MiB of RSS at a reading, depending on what ran since the GC, not on
+ * the connections held.
+ */
 export function memorySnapshot() {
   const m = process.memoryUsage();
-  // V8's young generation (committed): sized by the allocation rate, not by the connections held
-  const young = getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0;
-  return { rss: m.rss, heapUsed: m.heapUsed, external: m.external, young };
+  const young = getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');
+  return {
+    rss: m.rss,
+    heapUsed: m.heapUsed,
+    external: m.external,
+    young: young?.space_size ?? 0,
+    youngResident: young?.physical_space_size ?? 0,
+  };
 }
 
 /**
- * Memory per connection between two readings (each taken after SETTLE_MS idle and a full GC, the
- * server started with FIXED_YOUNG_GENERATION), in KiB: RSS, the heap, the change in V8's young
- * generation (0 unless V8 resized it anyway: the details show it) and external memory.
- * @param {{ rss: number, heapUsed: number, external: number, young: number }} base
- * @param {{ rss: number, heapUsed: number, external: number, young: number }} held
+ * A memory reading: two full GCs (needs --expose-gc), AFTER_GC_MS idle, then memorySnapshot().
+ */
+export async function collectedMemory() {
+  globalThis.gc();
+  globalThis.gc();
+  await new Promise((resolve) => setTimeout(resolve, AFTER_GC_MS));
+  return memorySnapshot();
+}
+
+/**
+ * Memory per connection between two readings (each a collectedMemory() after SETTLE_MS idle, the
+ * server started with FIXED_YOUNG_GENERATION), in KiB:
+ *   rss    RSS less the young generation's resident pages (see memorySnapshot)
+ *   young  the change in those resident pages, left out of rss (the details show it)
+ *   heap   V8's heap in use
+ *   external  external memory (Buffers and the like)
+ * @param {ReturnType<typeof memorySnapshot>} base
+ * @param {ReturnType<typeof memorySnapshot>} held
  * @param {number} conns connections held at the second reading
  */
 export function memoryPer(base, held, conns) {
   const per = (k) => (held[k] - base[k]) / conns / 1024;
-  return { rss: per('rss'), heap: per('heapUsed'), young: per('young'), external: per('external') };
+  return {
+    rss: per('rss') - per('youngResident'),
+    heap: per('heapUsed'),
+    young: per('youngResident'),
+    external: per('external'),
+  };
 }

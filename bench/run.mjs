@@ -579,7 +579,7 @@ async function runHold(names) {
       const m = memoryPer(base, held, held.conns);
       record(v.row, v.name, { value: m.rss, ...m, conns: held.conns });
       log(
-        `  (${v.row}) ${v.name.padEnd(6)} ${m.rss.toFixed(2)} KiB/conn RSS (heap ${m.heap.toFixed(2)}, young generation ${m.young.toFixed(2)})`,
+        `  (${v.row}) ${v.name.padEnd(6)} ${m.rss.toFixed(2)} KiB/conn RSS (heap ${m.heap.toFixed(2)}; young generation resident ${m.young.toFixed(2)}, left out)`,
       );
     }
   }
@@ -772,7 +772,7 @@ async function runRealtime(names) {
       const m = memoryPer(base, held, held.conns);
       record('im', rt.key, { value: m.rss, ...m, conns: held.conns });
       log(
-        `  (im) ${rt.key.padEnd(9)} ${m.rss.toFixed(2)} KiB/client RSS (heap ${m.heap.toFixed(2)}, young generation ${m.young.toFixed(2)})`,
+        `  (im) ${rt.key.padEnd(9)} ${m.rss.toFixed(2)} KiB/client RSS (heap ${m.heap.toFixed(2)}; young generation resident ${m.young.toFixed(2)}, left out)`,
       );
     }
   }
@@ -937,7 +937,7 @@ function tables(rows, haveUws) {
       const vals = runs.map((x) => x.value).filter(Number.isFinite);
       const memory = r.id === 'e' || r.id === 'e0' || r.id === 'im';
       const extra = memory
-        ? ` (young gen. ${runs.map((x) => fmtNum(x.young)).join(' ')}; heap ${fmtNum(median(runs.map((x) => x.heap)))})`
+        ? ` (young gen. left out ${runs.map((x) => fmtNum(x.young)).join(' ')}; heap ${fmtNum(median(runs.map((x) => x.heap)))})`
         : '';
       detail.push([
         r.label.slice(0, 3) + (r.id.length > 1 ? ` ${r.id.slice(1)}` : ''),
@@ -1029,7 +1029,7 @@ const DEFLATE_NOTE = {
 };
 
 const YOUNG_NOTE =
-  "⁵ Memory rows: RSS per connection between two readings, each after 12 s idle and a full GC, with the server's young generation fixed at V8's usual cap (`--min-semi-space-size=16 --max-semi-space-size=16`, for every server). Left to itself, V8 grows the young generation with the allocation rate and shrinks it after some idle seconds, or not, by the time of a reading: up to 1.6-3.2 KiB per connection then lands in one reading or the other. The details give each run's heap and any change of the young generation that happened anyway.";
+  "⁵ Memory rows: RSS per connection between two readings, each after 12 s idle, two full GCs and 1 s quiet (V8 and the allocator hand freed pages back on background threads for some tens of ms after a GC), less the pages of V8's young generation that are resident at the reading. The young generation is fixed at V8's usual cap (`--min-semi-space-size=16 --max-semi-space-size=16`, for every server), but after a full GC V8 hands its pages back and whatever runs next touches them again, so 0.5 to 32 MiB of RSS sits there at a reading depending on what ran since the GC, not on the connections held. The details give each run's heap and the change in the young generation's resident pages that was left out.";
 
 const HOLD_NOTE =
   "³ (e)'s floor, the net column, is a raw node:net server that reads the client's opening request and writes the 101 reply with no HTTP parser (bench/servers/net.mjs handshake), then holds the socket: what any server on Node's sockets keeps for a connection that has exchanged the handshake's bytes. The row below it is a raw socket that never reads or writes a byte (wsload -r -p 0), which no WebSocket connection can be; the issue's own reference figures (raw net.Socket 4.6 KB, ws 6.9 KB) are of the first kind.";

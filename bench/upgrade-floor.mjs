@@ -8,7 +8,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { FIXED_YOUNG_GENERATION, memoryPer, memorySnapshot, SETTLE_MS } from './memory.mjs';
+import { collectedMemory, FIXED_YOUNG_GENERATION, memoryPer, SETTLE_MS } from './memory.mjs';
 import { switchingProtocols } from './servers/common.mjs';
 
 // Memory is read with the young generation fixed, as bench/run.mjs runs its memory servers.
@@ -52,9 +52,7 @@ async function until(condition) {
 /** A reading as bench/run.mjs takes it: after SETTLE_MS idle and a full GC. */
 async function settledMemory() {
   await sleep(SETTLE_MS);
-  globalThis.gc();
-  globalThis.gc();
-  return memorySnapshot();
+  return collectedMemory();
 }
 
 // Warm-up as in bench/run.mjs: 1,000 connections opened and closed.

@@ -4,13 +4,15 @@
 // Every server is started as `node --expose-gc bench/servers/NAME.mjs MODE PORT` (PORT 0: any free
 // port) and prints, once listening on 127.0.0.1, one line `READY {"port":N,...}`. Then it reads
 // commands on stdin, one per line, and answers each with one line on stdout:
-//   stats -> STATS {"conns":N,"rss":bytes,"heapUsed":bytes,"external":bytes,"young":bytes}
-//   gc    -> GC {...same fields...}, after two full garbage collections (needs --expose-gc)
+//   stats -> STATS {"conns":N,"rss":bytes,"heapUsed":bytes,"external":bytes,"young":bytes,
+//                   "youngResident":bytes}
+//   gc    -> GC {...same fields...}, after two full garbage collections and a second's quiet
+//            (needs --expose-gc; see collectedMemory in ../memory.mjs)
 // The server exits when stdin closes (the runner died) or on SIGTERM/SIGINT. Nothing else is
 // printed on stdout; diagnostics go to stderr.
 import { createHash } from 'node:crypto';
 import { createInterface } from 'node:readline';
-import { memorySnapshot } from '../memory.mjs';
+import { collectedMemory, memorySnapshot } from '../memory.mjs';
 
 /** The modes a server may support; which ones it does is up to each server file. */
 export const MODES = ['echo', 'deflate', 'broadcast', 'broadcast-api', 'sio', 'handshake'];
@@ -35,10 +37,6 @@ export function unsupported(reason) {
   process.exit(3);
 }
 
-function snapshot(conns) {
-  return JSON.stringify({ conns, ...memorySnapshot() });
-}
-
 /**
  * Prints the ready line and serves the stdin control channel.
  * @param {number} port the bound port
@@ -51,12 +49,10 @@ export function ready(port, countConnections, info = {}) {
   rl.on('line', (line) => {
     const cmd = line.trim();
     if (cmd !== 'stats' && cmd !== 'gc') return;
-    if (cmd === 'gc' && typeof globalThis.gc === 'function') {
-      globalThis.gc();
-      globalThis.gc();
-    }
-    Promise.resolve(countConnections()).then((conns) => {
-      process.stdout.write(`${cmd.toUpperCase()} ${snapshot(conns)}\n`);
+    const collect = cmd === 'gc' && typeof globalThis.gc === 'function';
+    Promise.resolve(collect ? collectedMemory() : memorySnapshot()).then(async (memory) => {
+      const conns = await countConnections();
+      process.stdout.write(`${cmd.toUpperCase()} ${JSON.stringify({ conns, ...memory })}\n`);
     });
   });
   rl.on('close', () => process.exit(0));
