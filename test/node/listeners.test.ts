@@ -51,6 +51,45 @@ describe('compactListeners', () => {
   });
 });
 
+describe('compactListeners: what is copied', () => {
+  it('keeps events named by symbols', () => {
+    const e = new EventEmitter();
+    const name = Symbol('event');
+    const got: string[] = [];
+    e.on(name, () => got.push('symbol'));
+    e.on('data', () => got.push('data'));
+    compactListeners(e);
+    e.emit(name);
+    e.emit('data');
+    assert.deepEqual(got, ['symbol', 'data']);
+    assert.deepEqual(e.eventNames(), ['data', name]);
+  });
+
+  it('copies no key made enumerable on Object.prototype (a stream table inherits from it)', () => {
+    const stream = new PassThrough();
+    stream.on('data', () => {});
+    const polluted = Object.prototype as Record<string, unknown>;
+    polluted.polluted = () => {};
+    try {
+      compactListeners(stream);
+    } finally {
+      delete polluted.polluted;
+    }
+    assert.ok(stream.eventNames().includes('data'));
+    assert.ok(!stream.eventNames().includes('polluted'));
+    assert.equal(stream.listenerCount('polluted'), 0);
+  });
+
+  it('leaves a table it made as it is', () => {
+    const e = new EventEmitter();
+    e.on('data', () => {});
+    compactListeners(e);
+    const table = (e as unknown as { _events: object })._events;
+    compactListeners(e);
+    assert.equal((e as unknown as { _events: object })._events, table);
+  });
+});
+
 describe('compactListeners on a stream', () => {
   it('copies only the events listened to; the stream works as before', async () => {
     const stream = new PassThrough();
@@ -59,7 +98,9 @@ describe('compactListeners on a stream', () => {
     compactListeners(stream);
     // a stream's table starts with keys for its usual events, holding undefined until listened to
     const table = (stream as unknown as { _events: Record<string, unknown> })._events;
-    assert.equal(Object.getPrototypeOf(table), null);
+    const proto = Object.getPrototypeOf(table);
+    assert.deepEqual(Reflect.ownKeys(proto), []);
+    assert.equal(Object.getPrototypeOf(proto), null);
     assert.ok(Reflect.ownKeys(table).includes('data'));
     assert.ok(!Reflect.ownKeys(table).includes('readable'));
     assert.ok(Object.values(table).every((v) => v !== undefined));
