@@ -20,17 +20,16 @@ export const FIXED_YOUNG_GENERATION = ['--min-semi-space-size=16', '--max-semi-s
 
 /**
  * How long a reading waits after its full GC. V8 and the allocator hand freed pages back to the
- * system on background threads for some tens of milliseconds after a GC: an RSS read at once can
- * still hold 15-20 MiB of that (seen with socket.io at 10,000 clients).
+ * system on background threads for up to about 100 ms after a GC: an RSS read at once still held
+ * 20-40 MiB of that with 10,000 connections (parley 115 MiB at once, 76 MiB from 100 ms on).
  */
 export const AFTER_GC_MS = 1000;
 
 /**
  * This process's memory, in bytes: what `stats` and `gc` report, less the connection count.
- * `young` is V8's young generation as committed, `youngResident` the part of it in RAM: after a full
- * GC V8 hands the young generation's pages back, and whatever runs next touches them again, so it
- * holds anything from 0.5 to 32 MiB of RSS at a reading, depending on what ran since the GC, not on
- * the connections held.
+ * `youngResident` is the part of V8's young generation in RAM: after a full GC V8 hands the young
+ * generation's pages back, and whatever runs next touches them again, so it holds anything from 0.5
+ * to 32 MiB of RSS at a reading, depending on what ran since the GC, not on the connections held.
  */
 export function memorySnapshot() {
   const m = process.memoryUsage();
@@ -39,7 +38,6 @@ export function memorySnapshot() {
     rss: m.rss,
     heapUsed: m.heapUsed,
     external: m.external,
-    young: young?.space_size ?? 0,
     youngResident: young?.physical_space_size ?? 0,
   };
 }

@@ -49,7 +49,7 @@ async function until(condition) {
   for (let i = 0; i < 1200 && !condition(); i++) await sleep(50);
   if (!condition()) throw new Error(`gave up waiting: ${kept.size} connections held`);
 }
-/** A reading as bench/run.mjs takes it: after SETTLE_MS idle and a full GC. */
+/** A reading as bench/run.mjs takes it: after SETTLE_MS idle, a full GC and a second's quiet. */
 async function settledMemory() {
   await sleep(SETTLE_MS);
   return collectedMemory();
@@ -71,6 +71,6 @@ const held = await settledMemory();
 for (const load of loads) load.kill();
 const m = memoryPer(base, held, kept.size);
 console.log(
-  `${kept.size} upgraded connections held (${keepRequest ? 'socket and request' : 'socket only'}): ${m.rss.toFixed(2)} KiB RSS (young generation ${m.young.toFixed(2)}), ${m.heap.toFixed(2)} KiB heap per connection`,
+  `${kept.size} upgraded connections held (${keepRequest ? 'socket and request' : 'socket only'}): ${m.rss.toFixed(2)} KiB RSS (young generation resident ${m.young.toFixed(2)}, left out), ${m.heap.toFixed(2)} KiB heap per connection`,
 );
 process.exit(0);

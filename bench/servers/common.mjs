@@ -4,8 +4,7 @@
 // Every server is started as `node --expose-gc bench/servers/NAME.mjs MODE PORT` (PORT 0: any free
 // port) and prints, once listening on 127.0.0.1, one line `READY {"port":N,...}`. Then it reads
 // commands on stdin, one per line, and answers each with one line on stdout:
-//   stats -> STATS {"conns":N,"rss":bytes,"heapUsed":bytes,"external":bytes,"young":bytes,
-//                   "youngResident":bytes}
+//   stats -> STATS {"conns":N,"rss":bytes,"heapUsed":bytes,"external":bytes,"youngResident":bytes}
 //   gc    -> GC {...same fields...}, after two full garbage collections and a second's quiet
 //            (needs --expose-gc; see collectedMemory in ../memory.mjs)
 // The server exits when stdin closes (the runner died) or on SIGTERM/SIGINT. Nothing else is

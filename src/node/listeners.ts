@@ -5,9 +5,9 @@
  * dictionary mode: about 190 bytes per emitter, empty or not. An object whose prototype is an empty
  * null-prototype object behaves the same for `EventEmitter` (no inherited keys, so an event named
  * `__proto__` or `toString` is still just a key) but stays a fast object of 30 to 60 bytes for the
- * few events a connection listens to. With thousands of idle connections, each
- * holding several emitters (the TCP socket, its upgrade request, the WebSocket, an Engine.IO session
- * and transport), that is most of a kilobyte per connection (issue 3 (e), issue 5).
+ * few events a connection listens to. With thousands of idle connections, each holding several
+ * emitters (the TCP socket, its upgrade request, the WebSocket, an Engine.IO session and transport),
+ * that is most of a kilobyte per connection (issue 3 (e), issue 5).
  *
  * An emitter that nobody listens to needs no table at all: `EventEmitter` creates one on the first
  * `on` when `_events` is undefined, so {@link releaseListeners} drops an empty one.
@@ -32,7 +32,7 @@ SmallTable.prototype = Object.freeze(Object.create(null));
  * stay, in their order. A no-op for a table that is neither `EventEmitter`'s null-prototype object
  * nor a stream's: Node's streams start theirs as a plain object with a key for each usual event,
  * holding undefined until listened to (a socket: 11 keys, 128 bytes); the copy has only the events
- * listened to, and no prototype.
+ * listened to, and inherits no keys. A table it made is left as it is.
  */
 export function compactListeners(emitter: EventEmitter): void {
   const holder = emitter as unknown as { _events?: ListenerTable };
