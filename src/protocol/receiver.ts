@@ -411,7 +411,8 @@ export class Receiver {
       maskScratch[1] = key >>> 16;
       maskScratch[2] = key >>> 8;
       maskScratch[3] = key;
-      ascii = applyMask(part, maskScratch, 0, take, this.#frameLength - this.#remaining);
+      // The chunk with the payload's range rather than `part`: its frames then share one word view.
+      ascii = applyMask(chunk, maskScratch, offset, offset + take, this.#frameLength - this.#remaining);
     }
     this.#remaining -= take;
     if (this.#remaining === 0 && this.#framePart === null) {
@@ -527,6 +528,73 @@ export class Receiver {
     this.#finish();
     this.#handler.onClose(code, reason);
   }
+}
+
+/** What {@link takeWholeMessages} reports to. */
+export interface WholeMessageHandler {
+  /** A whole data message, as {@link ReceiverHandler.onMessage} gets one. */
+  onMessage(data: Buffer, isBinary: boolean): void;
+  /** Read after each message: true stops delivery (the handler paused), leaving the rest to a {@link Receiver}. */
+  readonly isPaused: boolean;
+}
+
+/**
+ * Delivers the messages at the start of `chunk` that are the simplest case, with no {@link Receiver}:
+ * each one frame (FIN, text or binary, no RSV bit, masked as `isServer` requires, a 7- or 16-bit
+ * length within `maxPayload`) that lies whole in the chunk. That is nearly every message of a
+ * connection that sends small ones, and a connection between messages then holds no parser at all.
+ *
+ * Stops at the first frame that is anything else (a control frame, a fragment, a compressed or
+ * oversized message, a frame cut by the chunk's end, text that is not valid UTF-8), or once
+ * `handler.isPaused` is true after a message; returns the offset reached. A new {@link Receiver} with
+ * the same options takes the chunk from there and reports what that frame is, so this is only a
+ * shortcut: every message it delivers is one a Receiver would deliver the same way, and it reports
+ * no error itself. Must only be used between messages (when a Receiver would be {@link Receiver.idle}).
+ */
+export function takeWholeMessages(
+  chunk: Buffer,
+  handler: WholeMessageHandler,
+  isServer: boolean,
+  maxPayload: number,
+  skipUtf8Validation: boolean,
+): number {
+  const end = chunk.length;
+  const maskBit = isServer ? 0x80 : 0;
+  let offset = 0;
+  while (end - offset >= 2) {
+    const b0 = chunk[offset];
+    const b1 = chunk[offset + 1];
+    if ((b0 !== 0x81 && b0 !== 0x82) || (b1 & 0x80) !== maskBit) break;
+    let length = b1 & 0x7f;
+    let at = offset + 2;
+    if (length === 126) {
+      if (end - at < 2) break;
+      length = (chunk[at] << 8) | chunk[at + 1];
+      at += 2;
+    } else if (length === 127) {
+      break;
+    }
+    const start = maskBit === 0 ? at : at + 4;
+    if (end - start < length || (maxPayload > 0 && length > maxPayload)) break;
+    let ascii = false;
+    if (maskBit !== 0) {
+      maskScratch[0] = chunk[at];
+      maskScratch[1] = chunk[at + 1];
+      maskScratch[2] = chunk[at + 2];
+      maskScratch[3] = chunk[at + 3];
+      ascii = applyMask(chunk, maskScratch, start, start + length);
+    }
+    const payload = chunk.subarray(start, start + length);
+    if (b0 === 0x81 && !ascii && !skipUtf8Validation && !isValidUtf8(payload)) {
+      // Masked back as it came, for the Receiver to fail the connection over.
+      if (maskBit !== 0) applyMask(chunk, maskScratch, start, start + length);
+      break;
+    }
+    offset = start + length;
+    handler.onMessage(payload, b0 === 0x82);
+    if (handler.isPaused) break;
+  }
+  return offset;
 }
 
 /** Bytes of the header whose second byte is `b1`. */

@@ -132,6 +132,32 @@ describe('applyMask', () => {
     }
   });
 
+  test('ranges of one buffer masked in turn (sharing its word view) equal a naive XOR', () => {
+    // As the receiver masks the frames of one chunk: the same buffer with a new range each call,
+    // other buffers in between (which replace the kept view), views at every byte offset, and a
+    // buffer over the size whose view is not kept.
+    for (const size of [3000, 300_000]) {
+      for (let offset = 0; offset < 4; offset++) {
+        const backing = new ArrayBuffer(size + 8);
+        const data = new Uint8Array(backing, offset, size);
+        data.set(bytes(size, offset));
+        let expected: Uint8Array = Uint8Array.from(data);
+        const other = new Uint8Array(200);
+        let start = 0;
+        for (let n = 0; start < size; n++) {
+          const end = Math.min(size, start + ((n * 37) % 150));
+          const mask = MASKS[n % 3] as Uint8Array;
+          const phase = n % 5;
+          expected = naive(expected, mask, start, end, phase);
+          applyMask(data, mask, start, end, phase);
+          if (n % 7 === 6) applyMask(other, mask, 1 + (n % 3), 190);
+          start = end + (n % 4);
+        }
+        assert.deepEqual(data, expected, `size ${size}, offset ${offset}`);
+      }
+    }
+  });
+
   test('masking twice restores the data; an empty range is a no-op', () => {
     const data = bytes(5000, 3);
     const copy = Uint8Array.from(data);
