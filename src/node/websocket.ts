@@ -21,7 +21,7 @@ import {
   writeHeader,
 } from '../protocol/frame.js';
 import { applyMask } from '../protocol/mask.js';
-import { Receiver, type ReceiverHandler } from '../protocol/receiver.js';
+import { Receiver, type ReceiverHandler, takeWholeMessages } from '../protocol/receiver.js';
 import { connect } from './client.js';
 import type { PerMessageDeflate } from './deflate.js';
 import { compactListeners, releaseListeners } from './listeners.js';
@@ -175,7 +175,15 @@ enum Flag {
   AwaitingPong = 1 << 9,
   /** The socket has closed; `close` waits for a message still being inflated. */
   CloseWaitsInflate = 1 << 10,
+  /**
+   * Events go through `emit` even to a sole listener: made when `emit` had more to do than call it
+   * (rejections captured, domains in use; see `#emitMessage`).
+   */
+  EmitOnly = 1 << 11,
 }
+
+/** EventEmitter's own `emit`: while a connection's `emit` is this one, `#emitMessage` may go around it. */
+const nativeEmit = EventEmitter.prototype.emit;
 
 /**
  * A WebSocket connection. Events: `open`, `message(data, isBinary)`, `close(code, reason)`,
@@ -327,6 +335,12 @@ export class WebSocket extends EventEmitter implements ReceiverHandler {
   ) {
     super();
     compactListeners(this);
+    if (
+      EventEmitter.captureRejections ||
+      (EventEmitter as { usingDomains?: boolean }).usingDomains === true
+    ) {
+      this.#flags |= Flag.EmitOnly;
+    }
     if (address === null) return;
     this.#isServer = false;
     let protocolList: string[] = [];
@@ -440,12 +454,28 @@ export class WebSocket extends EventEmitter implements ReceiverHandler {
   /** @internal Input from the socket. */
   _onData(chunk: Buffer): void {
     this.#reading = true;
-    const receiver = this.#receiver ?? this.#getReceiver();
-    receiver.push(chunk);
+    let offset = 0;
+    if (this.#receiver === null && !this.#paused && this.#binaryType !== 'fragments') {
+      // Between messages: the whole single-frame messages at the start of the chunk need no receiver.
+      const settings = this.#settings as SocketSettings;
+      if (settings.maxFragments > 0) {
+        offset = takeWholeMessages(
+          chunk,
+          this,
+          this.#isServer,
+          settings.maxPayload,
+          settings.skipUTF8Validation,
+        );
+      }
+    }
+    if (offset < chunk.length) {
+      const receiver = this.#receiver ?? this.#getReceiver();
+      receiver.push(offset === 0 ? chunk : chunk.subarray(offset));
+      // Between messages the receiver holds nothing: an idle connection keeps none (a receiver is
+      // about 270 bytes), and the next input makes a new one.
+      if (receiver.idle) this.#receiver = null;
+    }
     this.#reading = false;
-    // Between messages the receiver holds nothing: an idle connection keeps none (a receiver is
-    // about 270 bytes), and the next input makes a new one.
-    if (receiver.idle) this.#receiver = null;
     if (this.#outLength > 0) this.#flush();
   }
 
@@ -459,12 +489,27 @@ export class WebSocket extends EventEmitter implements ReceiverHandler {
       if (this.listenerCount('message') === 0) return;
     }
     if (!isBinary || this.#binaryType === 'nodebuffer') {
-      this.emit('message', Array.isArray(data) ? Buffer.concat(data) : data, isBinary);
+      this.#emitMessage(Array.isArray(data) ? Buffer.concat(data) : data, isBinary);
     } else if (this.#binaryType === 'arraybuffer') {
       const buf = Array.isArray(data) ? Buffer.concat(data) : data;
-      this.emit('message', buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length), true);
+      this.#emitMessage(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length), true);
     } else {
-      this.emit('message', Array.isArray(data) ? data : [data], true);
+      this.#emitMessage(Array.isArray(data) ? data : [data], true);
+    }
+  }
+
+  /**
+   * Emits `message`. A sole listener is called directly, with what `emit` would pass it: that saves
+   * emit's array of arguments, on the path of every message. `emit` does the call when there are
+   * several listeners, when a subclass or a patch replaced it, or when it has more to do
+   * (rejections captured, domains: {@link Flag.EmitOnly}).
+   */
+  #emitMessage(data: unknown, isBinary: boolean): void {
+    const listener = (this as unknown as { _events?: Record<string, unknown> })._events?.message;
+    if (typeof listener === 'function' && this.emit === nativeEmit && (this.#flags & Flag.EmitOnly) === 0) {
+      listener.call(this, data, isBinary);
+    } else {
+      this.emit('message', data, isBinary);
     }
   }
 
