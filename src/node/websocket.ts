@@ -600,6 +600,25 @@ export class WebSocket extends EventEmitter implements ReceiverHandler {
     let opts: SendOptions | undefined;
     if (typeof options === 'function') cb = options;
     else opts = options;
+    if (
+      data instanceof Uint8Array &&
+      data.length < 126 &&
+      this.#readyState === WebSocket.OPEN &&
+      this.#fragmentOpcode === 0 &&
+      (this.#flags & (Flag.IsServer | Flag.Busy)) === Flag.IsServer &&
+      (this.#settings as SocketSettings).deflate === null &&
+      opts?.fin !== false &&
+      opts?.mask !== true
+    ) {
+      // The usual message on its own short path: a server's whole message of up to 125 bytes, in
+      // one Uint8Array, with no compression negotiated and nothing queued ahead of it. Its frame is
+      // the 2-byte header and the payload, written straight into the slab (as #frame would).
+      const at = this.#pushPacked(2 + data.length, cb);
+      slab[at] = 0x80 | ((opts?.binary ?? true) ? Opcode.Binary : Opcode.Text);
+      slab[at + 1] = data.length;
+      slab.set(data, at + 2);
+      return this.#belowHighWaterMark();
+    }
     if (this.#readyState === WebSocket.CONNECTING) {
       throw new Error('WebSocket is not open: readyState 0 (CONNECTING)');
     }
@@ -657,6 +676,11 @@ export class WebSocket extends EventEmitter implements ReceiverHandler {
       this.#heldBroadcasts = null;
       for (const release of held) release();
     }
+    return this.#belowHighWaterMark();
+  }
+
+  /** What `send` returns: whether the output buffered for this connection is below the socket's high-water mark. */
+  #belowHighWaterMark(): boolean {
     const socket = this.#socket;
     return socket === null || this.#outLength + socket.writableLength < socket.writableHighWaterMark;
   }

@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import type { WebSocket, WebSocketServer } from '../../src/index.js';
-import { closed, collect, listen, next, open, shutdown, waitFor } from '../helpers/net.js';
+import { Opcode } from '../../src/protocol/constants.js';
+import { closed, collect, listen, next, open, portOf, rawClient, shutdown, waitFor } from '../helpers/net.js';
 
 /** `count` connected pairs on one server: the server-side sockets and their clients. */
 async function pairs(
@@ -112,5 +113,50 @@ describe('output of many connections in one tick', () => {
       );
       assert.ok(g.every((m) => m.isBinary));
     });
+  });
+});
+
+describe('the frames a server sends', () => {
+  // Small whole messages in a Uint8Array take a short path of their own in send(); whatever the
+  // path, the frames on the wire must be what the options say.
+  test('small and large, Buffer, Uint8Array, other views and strings, fragments, callbacks', async () => {
+    const { wss } = await listen();
+    after(() => shutdown(wss));
+    const connected = next(wss, 'connection');
+    const { socket, reader } = await rawClient(portOf(wss));
+    const [server] = (await connected) as [WebSocket];
+    const sent: string[] = [];
+    const done = (what: string) => (error?: Error | null) => sent.push(`${what} ${error == null}`);
+    server.send(Buffer.from('buffer'), done('buffer'));
+    server.send(Buffer.from('as text'), { binary: false }, done('as text'));
+    server.send(Uint8Array.of(1, 2, 3));
+    server.send(Uint16Array.of(0x0102, 0x0304)); // the bytes of the view, not its elements
+    server.send(Buffer.alloc(125, 0x61));
+    server.send(Buffer.alloc(126, 0x62));
+    server.send('a string');
+    server.send(Buffer.from('frag-'), { fin: false });
+    server.send(Buffer.from('ment'), { binary: true }); // a continuation, whatever binary says
+    server.send(Buffer.from('after'), { binary: false, compress: true }, done('after'));
+    const frames = [];
+    for (let i = 0; i < 10; i++) frames.push(await reader.nextFrame());
+    const u16 = Buffer.from(Uint16Array.of(0x0102, 0x0304).buffer);
+    assert.deepEqual(
+      frames.map((f) => [f.fin, f.rsv1, f.opcode, f.payload.toString('hex')]),
+      [
+        [true, false, Opcode.Binary, Buffer.from('buffer').toString('hex')],
+        [true, false, Opcode.Text, Buffer.from('as text').toString('hex')],
+        [true, false, Opcode.Binary, '010203'],
+        [true, false, Opcode.Binary, u16.toString('hex')],
+        [true, false, Opcode.Binary, '61'.repeat(125)],
+        [true, false, Opcode.Binary, '62'.repeat(126)],
+        [true, false, Opcode.Text, Buffer.from('a string').toString('hex')],
+        [false, false, Opcode.Binary, Buffer.from('frag-').toString('hex')],
+        [true, false, Opcode.Continuation, Buffer.from('ment').toString('hex')],
+        [true, false, Opcode.Text, Buffer.from('after').toString('hex')],
+      ],
+    );
+    await waitFor(() => sent.length === 3);
+    assert.deepEqual(sent, ['buffer true', 'as text true', 'after true']);
+    socket.destroy();
   });
 });
