@@ -6,7 +6,7 @@
 // with how many frames each read brings). It leaves out the kernel (the
 // read and write system calls) and says nothing of latency.
 //
-// Usage: node bench/instructions.mjs [--servers parley,ws,floor] [--secs 12]
+// Usage: node bench/instructions.mjs [--servers parley,ws,floor] [--secs 20]
 // (the two counted runs last SECS and 3 x SECS seconds; under callgrind a server is about 50 times
 // slower, and the first run must outlast the handshakes of all connections)
 // Needs valgrind (callgrind_control) and .bench/wsload (node bench/run.mjs builds it).
@@ -42,7 +42,7 @@ const WORKLOAD = {
 const { values: opt } = parseArgs({
   options: {
     servers: { type: 'string', default: 'parley,ws,floor' },
-    secs: { type: 'string', default: '12' },
+    secs: { type: 'string', default: '20' },
   },
 });
 const secs = Number(opt.secs);
