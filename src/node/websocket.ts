@@ -605,7 +605,8 @@ export class WebSocket extends EventEmitter implements ReceiverHandler {
       data.length < 126 &&
       this.#readyState === WebSocket.OPEN &&
       this.#fragmentOpcode === 0 &&
-      (this.#flags & (Flag.IsServer | Flag.Busy)) === Flag.IsServer &&
+      this.#isServer &&
+      !this.#busy &&
       (this.#settings as SocketSettings).deflate === null &&
       opts?.fin !== false &&
       opts?.mask !== true
@@ -614,8 +615,8 @@ export class WebSocket extends EventEmitter implements ReceiverHandler {
       // one Uint8Array, with no compression negotiated and nothing queued ahead of it. Its frame is
       // the 2-byte header and the payload, written straight into the slab (as #frame would).
       const at = this.#pushPacked(2 + data.length, cb);
-      slab[at] = 0x80 | ((opts?.binary ?? true) ? Opcode.Binary : Opcode.Text);
-      slab[at + 1] = data.length;
+      const opcode = (opts?.binary ?? true) ? Opcode.Binary : Opcode.Text;
+      writeHeader(slab, at, opcode, data.length, true, false, null);
       slab.set(data, at + 2);
       return this.#belowHighWaterMark();
     }

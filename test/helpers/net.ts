@@ -66,6 +66,20 @@ export async function pair(
   return { wss, url, client, server };
 }
 
+/**
+ * A listening server, a raw TCP client that completed the opening handshake with it (write frames
+ * to `socket`, read them from `reader`), and the server side of that connection.
+ */
+export async function rawPair(
+  serverOptions: Omit<ServerOptions, 'port'> = {},
+): Promise<{ wss: WebSocketServer; socket: Socket; reader: FrameReader; server: WebSocket }> {
+  const { wss } = await listen(serverOptions);
+  const connected = next(wss, 'connection');
+  const { socket, reader } = await rawClient(portOf(wss));
+  const [server] = (await connected) as [WebSocket];
+  return { wss, socket, reader, server };
+}
+
 /** Polls `predicate` every 5 ms until it holds, or throws after `ms`. */
 export async function waitFor(predicate: () => boolean, ms = 5000, what = 'condition'): Promise<void> {
   const deadline = Date.now() + ms;

@@ -16,18 +16,15 @@ import {
   open,
   pair,
   portOf,
-  rawClient,
+  rawPair,
   shutdown,
   waitFor,
 } from '../helpers/net.js';
 
 describe('whole messages and the parser in one read', () => {
   test('simple frames, then a fragmented message with a ping inside, then simple frames again', async () => {
-    const { wss } = await listen();
+    const { wss, socket, reader, server } = await rawPair();
     after(() => shutdown(wss));
-    const connected = next(wss, 'connection');
-    const { socket, reader } = await rawClient(portOf(wss));
-    const [server] = (await connected) as [WebSocket];
     const got = collect(server);
     socket.write(
       Buffer.concat([
@@ -52,11 +49,8 @@ describe('whole messages and the parser in one read', () => {
   });
 
   test('invalid UTF-8 after valid messages in the same read: those are delivered, then 1007', async () => {
-    const { wss } = await listen();
+    const { wss, socket, reader, server } = await rawPair();
     after(() => shutdown(wss));
-    const connected = next(wss, 'connection');
-    const { socket, reader } = await rawClient(portOf(wss));
-    const [server] = (await connected) as [WebSocket];
     const got = collect(server);
     socket.write(
       Buffer.concat([

@@ -22,6 +22,7 @@ import {
   pair,
   portOf,
   rawClient,
+  rawPair,
   rawServer,
   serverFrame,
   shutdown,
@@ -134,11 +135,8 @@ describe('closing', () => {
   });
 
   test('close timeout: a peer that never answers our close frame is cut off (1006)', async () => {
-    const { wss } = await listen({ closeTimeout: 200 });
+    const { wss, socket, reader, server } = await rawPair({ closeTimeout: 200 });
     after(() => shutdown(wss));
-    const connected = next(wss, 'connection');
-    const { socket, reader } = await rawClient(portOf(wss));
-    const [server] = (await connected) as [WebSocket];
     const serverClosed = closed(server);
     server.close(1000, 'please answer');
     const frame = await reader.nextFrame();
@@ -174,11 +172,8 @@ describe('closing', () => {
   });
 
   test('a close frame with an invalid code from the peer fails the connection with 1002', async () => {
-    const { wss } = await listen();
+    const { wss, socket, reader, server } = await rawPair();
     after(() => shutdown(wss));
-    const connected = next(wss, 'connection');
-    const { socket, reader } = await rawClient(portOf(wss));
-    const [server] = (await connected) as [WebSocket];
     const serverClosed = closed(server);
     socket.write(clientFrame(Opcode.Close, closePayload(1005)));
     const frame = await reader.nextFrame();
@@ -522,11 +517,8 @@ describe('an owner (the layer a connection carries)', () => {
 
 describe('input in many reads (the receiver is dropped between messages and made anew)', () => {
   test('split headers, fragments with a ping between them, and a close all arrive whole', async () => {
-    const { wss } = await listen();
+    const { wss, socket, reader, server } = await rawPair();
     after(() => shutdown(wss));
-    const connected = next(wss, 'connection');
-    const { socket, reader } = await rawClient(portOf(wss));
-    const [server] = (await connected) as [WebSocket];
     const got = collect(server);
     const serverClosed = closed(server);
     const text = 'héllo wörld';

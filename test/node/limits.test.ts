@@ -20,6 +20,7 @@ import {
   open,
   portOf,
   rawClient,
+  rawPair,
   shutdown,
   waitFor,
 } from '../helpers/net.js';
@@ -184,11 +185,8 @@ describe('fragments per message', () => {
   }
 
   test('up to maxFragments frames make a message; one more is failed with 1009', async () => {
-    const { wss } = await listen({ maxFragments: 8 });
+    const { wss, socket, server } = await rawPair({ maxFragments: 8 });
     after(() => shutdown(wss));
-    const connected = next(wss, 'connection');
-    const { socket } = await rawClient(portOf(wss));
-    const [server] = (await connected) as [WebSocket];
     const got = next(server, 'message');
     for (const frame of fragments(8)) socket.write(frame);
     assert.equal(String((await got)[0]), 'xxxxxxxx');
@@ -246,11 +244,8 @@ describe('protocol violations are failed with the RFC close code', () => {
   }
 
   test('a UTF-8 sequence split across fragments is valid', async () => {
-    const { wss } = await listen();
+    const { wss, socket, server } = await rawPair();
     after(() => shutdown(wss));
-    const connected = next(wss, 'connection');
-    const { socket } = await rawClient(portOf(wss));
-    const [server] = (await connected) as [WebSocket];
     const got = next(server, 'message');
     const euro = Buffer.from('€'); // e2 82 ac
     socket.write(clientFrame(Opcode.Text, euro.subarray(0, 1), false));

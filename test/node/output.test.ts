@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import type { WebSocket, WebSocketServer } from '../../src/index.js';
 import { Opcode } from '../../src/protocol/constants.js';
-import { closed, collect, listen, next, open, portOf, rawClient, shutdown, waitFor } from '../helpers/net.js';
+import { closed, collect, listen, next, open, rawPair, shutdown, waitFor } from '../helpers/net.js';
 
 /** `count` connected pairs on one server: the server-side sockets and their clients. */
 async function pairs(
@@ -120,11 +120,8 @@ describe('the frames a server sends', () => {
   // Small whole messages in a Uint8Array take a short path of their own in send(); whatever the
   // path, the frames on the wire must be what the options say.
   test('small and large, Buffer, Uint8Array, other views and strings, fragments, callbacks', async () => {
-    const { wss } = await listen();
+    const { wss, socket, reader, server } = await rawPair();
     after(() => shutdown(wss));
-    const connected = next(wss, 'connection');
-    const { socket, reader } = await rawClient(portOf(wss));
-    const [server] = (await connected) as [WebSocket];
     const sent: string[] = [];
     const done = (what: string) => (error?: Error | null) => sent.push(`${what} ${error == null}`);
     server.send(Buffer.from('buffer'), done('buffer'));
