@@ -601,8 +601,6 @@ export class WebSocket extends EventEmitter implements ReceiverHandler {
     if (typeof options === 'function') cb = options;
     else opts = options;
     if (
-      data instanceof Uint8Array &&
-      data.length < 126 &&
       this.#readyState === WebSocket.OPEN &&
       this.#fragmentOpcode === 0 &&
       this.#isServer &&
@@ -611,14 +609,29 @@ export class WebSocket extends EventEmitter implements ReceiverHandler {
       opts?.fin !== false &&
       opts?.mask !== true
     ) {
-      // The usual message on its own short path: a server's whole message of up to 125 bytes, in
-      // one Uint8Array, with no compression negotiated and nothing queued ahead of it. Its frame is
-      // the 2-byte header and the payload, written straight into the slab (as #frame would).
-      const at = this.#pushPacked(2 + data.length, cb);
-      const opcode = (opts?.binary ?? true) ? Opcode.Binary : Opcode.Text;
-      writeHeader(slab, at, opcode, data.length, true, false, null);
-      slab.set(data, at + 2);
-      return this.#belowHighWaterMark();
+      // The usual message on its own short path: a server's whole message of up to 125 bytes, one
+      // Uint8Array or a string, with no compression negotiated and nothing queued ahead of it. Its
+      // frame is the 2-byte header and the payload, written straight into the slab (as #frame
+      // would); a string is encoded there, with no Buffer of its own in between.
+      if (data instanceof Uint8Array) {
+        if (data.length < 126) {
+          const at = this.#pushPacked(2 + data.length, cb);
+          const opcode = (opts?.binary ?? true) ? Opcode.Binary : Opcode.Text;
+          writeHeader(slab, at, opcode, data.length, true, false, null);
+          slab.set(data, at + 2);
+          return this.#belowHighWaterMark();
+        }
+      } else if (typeof data === 'string' && data.length < 126) {
+        // (126 UTF-16 code units are at least 126 bytes of UTF-8.)
+        const length = Buffer.byteLength(data);
+        if (length < 126) {
+          const at = this.#pushPacked(2 + length, cb);
+          const opcode = opts?.binary === true ? Opcode.Binary : Opcode.Text;
+          writeHeader(slab, at, opcode, length, true, false, null);
+          slab.write(data, at + 2, length);
+          return this.#belowHighWaterMark();
+        }
+      }
     }
     return this.#send(data, opts, cb);
   }

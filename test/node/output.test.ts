@@ -156,4 +156,36 @@ describe('the frames a server sends', () => {
     assert.deepEqual(sent, ['buffer true', 'as text true', 'after true']);
     socket.destroy();
   });
+
+  // Short strings are encoded straight into the output slab, the rest through a Buffer: the bound
+  // is 125 bytes of UTF-8, not 125 characters.
+  test('strings around 125 bytes of UTF-8, multi-byte and unpaired surrogates, sent as binary', async () => {
+    const { wss, socket, reader, server } = await rawPair();
+    after(() => shutdown(wss));
+    const strings = [
+      '',
+      'x'.repeat(125),
+      'x'.repeat(126),
+      '€'.repeat(41), // 123 bytes
+      '€'.repeat(42), // 126 bytes in 42 characters
+      `${'x'.repeat(121)}😀`, // 125 bytes, a surrogate pair last
+      'a\uD800b\uDC00', // unpaired surrogates: U+FFFD each, as Buffer.from gives
+    ];
+    const sent: string[] = [];
+    for (const s of strings) server.send(s, () => sent.push(s));
+    server.send('as binary', { binary: true });
+    const frames = [];
+    for (let i = 0; i < strings.length + 1; i++) frames.push(await reader.nextFrame());
+    assert.deepEqual(
+      frames.map((f) => [f.fin, f.opcode, f.payload.toString('hex')]),
+      [
+        ...strings.map((s) => [true, Opcode.Text, Buffer.from(s).toString('hex')]),
+        [true, Opcode.Binary, Buffer.from('as binary').toString('hex')],
+      ],
+    );
+    assert.equal(frames[6].payload.toString('hex'), '61efbfbd62efbfbd');
+    await waitFor(() => sent.length === strings.length);
+    assert.deepEqual(sent, strings);
+    socket.destroy();
+  });
 });
