@@ -6,6 +6,7 @@
 // memory of Buffers' contents outside the heap, not the kernel's.
 //
 // Usage: node bench/allocations.mjs [--servers parley,ws,floor] [--workload a|b] [--secs 5]
+//        node bench/allocations.mjs --servers parley-io,socket.io --workload i   (issue 5's events)
 // Needs .bench/wsload (node bench/run.mjs builds it). Each server runs pinned to CPU 0, wsload to
 // CPU 1; after a 2-second warm-up, sampling covers one wsload run of SECS seconds, whose opening
 // handshakes are counted too (64 or 256 of them, against millions of messages).
@@ -21,10 +22,17 @@ const SERVERS = {
   parley: 'bench/servers/parley.mjs',
   ws: 'bench/servers/ws.mjs',
   floor: 'bench/servers/frame-floor.mjs',
+  'parley-io': 'bench/servers/parley-io.mjs',
+  'socket.io': 'bench/servers/socketio.mjs',
 };
 const WORKLOADS = {
   a: { label: '(a) 64 conns x 16 in flight x 64 B text', args: ['-c', '64', '-p', '16', '-s', '64'] },
   b: { label: '(b) 256 conns x 1 x 32 B text', args: ['-c', '256', '-p', '1', '-s', '32'] },
+  i: {
+    label: '(i) Socket.IO echo, 64 x 16 x 64 B events',
+    args: ['-m', 'sio', '-c', '64', '-p', '16', '-s', '64'],
+    mode: 'sio',
+  },
 };
 
 const { values: opt } = parseArgs({
@@ -47,7 +55,16 @@ if (!existsSync(WSLOAD)) {
 function startServer(file) {
   const child = spawn(
     'taskset',
-    ['-c', '0', process.execPath, '--import', './bench/alloc-sampler.mjs', file, 'echo', '0'],
+    [
+      '-c',
+      '0',
+      process.execPath,
+      '--import',
+      './bench/alloc-sampler.mjs',
+      file,
+      workload.mode ?? 'echo',
+      '0',
+    ],
     { cwd: REPO, stdio: ['pipe', 'pipe', 'pipe'] },
   );
   const lines = [];

@@ -107,6 +107,8 @@ export interface PollingOptions {
 }
 
 const TEXT_TYPE = 'text/plain; charset=UTF-8';
+/** Decodes POST bodies, refusing bytes that are not UTF-8 (one decoder: `decode` keeps no state between calls). */
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * HTTP long-polling. One `GET` may be pending (it is answered when packets are sent); one `POST` may
@@ -288,7 +290,7 @@ export class PollingTransport extends Transport {
       finish();
       let packets: Packet[];
       try {
-        const text = new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks, size));
+        const text = strictUtf8.decode(Buffer.concat(chunks, size));
         packets = decodePayload(text, {
           maxPackets: this.#opts.maxPacketsPerPayload,
           binaryType: 'nodebuffer',
@@ -382,8 +384,9 @@ export class WebSocketTransport extends Transport implements WebSocketOwner {
     const bytes = Array.isArray(data) ? Buffer.concat(data) : data;
     let packet: Packet;
     try {
-      if (isBinary) packet = decodePacket(bytes, 'nodebuffer');
-      else packet = decodePacket(new TextDecoder('utf-8', { fatal: true }).decode(bytes), 'nodebuffer');
+      // A text message is valid UTF-8 already: the engine's WebSocket server checks every one
+      // (it never sets skipUTF8Validation) and fails the connection with 1007 otherwise.
+      packet = decodePacket(isBinary ? bytes : bytes.toString(), 'nodebuffer');
     } catch (err) {
       this.signal(
         'error',

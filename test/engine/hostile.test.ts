@@ -68,7 +68,7 @@ function rawUpgrade(port: number, query: string, frame?: Buffer): Promise<string
 }
 
 /** A masked client frame with the given first byte (FIN, RSV bits, opcode). */
-function maskedFrame(first: number, payload: string): Buffer {
+function maskedFrame(first: number, payload: string | Buffer): Buffer {
   const mask = Buffer.from([1, 2, 3, 4]);
   const body = Buffer.from(payload).map((b, i) => b ^ mask[i % 4]!);
   return Buffer.concat([Buffer.from([first, 0x80 | body.length]), mask, body]);
@@ -377,6 +377,26 @@ describe('engine hostile input: WebSocket frames', () => {
       await check();
     });
   }
+
+  // The transport takes a text message's UTF-8 as checked: the WebSocket must refuse it first.
+  it('closes the session on a text message that is not UTF-8 (1007), the process lives', async (t) => {
+    const srv = await echoServer();
+    t.after(() => srv.close());
+    const check = await bystander(srv, t);
+    const conn = once<[Socket]>(srv.engine, 'connection');
+    const frame = maskedFrame(0x81, Buffer.from([0x34, 0xff, 0xfe])); // "4" (message), then not UTF-8
+    const replyDone = rawUpgrade(srv.port, 'EIO=4&transport=websocket', frame);
+    const [socket] = await conn;
+    const messages: unknown[] = [];
+    socket.on('message', (data) => messages.push(data));
+    const closed = new Promise<CloseReason>((resolve) => socket.on('close', (reason) => resolve(reason)));
+    assert.equal(await closed, 'transport error');
+    const reply = await replyDone;
+    // the server's close frame: opcode 8, status 1007 (invalid frame payload data)
+    assert.ok(reply.endsWith('\x88\x02\x03\xef'), JSON.stringify(reply.slice(-8)));
+    assert.deepEqual(messages, []);
+    await check();
+  });
 
   it('accepts binary frames up to the limit', async (t) => {
     const srv = await echoServer();
