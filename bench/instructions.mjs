@@ -20,24 +20,14 @@
 // wsload runs of different lengths with a dump after each; instructions per message are the
 // difference of the two dumps over the difference of the messages echoed, which cancels what each
 // run costs apart from its messages (the connections' handshakes and closes).
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { load, requireWsload, SERVERS, startPinned, stopPinned, WORKLOADS } from './pinned.mjs';
 
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const WSLOAD = path.join(REPO, '.bench', 'wsload');
-const SERVERS = {
-  parley: 'bench/servers/parley.mjs',
-  ws: 'bench/servers/ws.mjs',
-  floor: 'bench/servers/frame-floor.mjs',
-};
-const WORKLOAD = {
-  label: '(a) 64 conns x 16 in flight x 64 B text',
-  args: ['-c', '64', '-p', '16', '-s', '64'],
-};
+const WORKLOAD = WORKLOADS.a;
 
 const { values: opt } = parseArgs({
   options: {
@@ -52,55 +42,7 @@ for (const tool of ['valgrind', 'callgrind_control']) {
     process.exit(2);
   }
 }
-if (!existsSync(WSLOAD)) {
-  console.error(
-    'instructions: .bench/wsload is missing; run node bench/run.mjs --only a --quick once to build it',
-  );
-  process.exit(2);
-}
-
-/** Starts `file` under callgrind, instrumentation off; resolves with its port and a stop function. */
-function startServer(file, dir) {
-  const child = spawn(
-    'taskset',
-    [
-      '-c',
-      '0',
-      'valgrind',
-      '--tool=callgrind',
-      '--instr-atstart=no',
-      `--callgrind-out-file=${dir}/cg.out`,
-      'node',
-      file,
-      'echo',
-      '0',
-    ],
-    { cwd: REPO, stdio: ['pipe', 'pipe', 'pipe'] },
-  );
-  let stderr = '';
-  child.stderr.on('data', (d) => {
-    stderr += d;
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-      const line = out.split('\n').find((l) => l.startsWith('READY '));
-      if (line) resolve({ child, port: JSON.parse(line.slice(6)).port });
-    });
-    child.on('exit', (code) => reject(new Error(`${file} exited (${code}) before it was ready:\n${stderr}`)));
-  });
-}
-
-/** Runs wsload against `port`; resolves with the messages it had echoed. */
-function load(port, args, seconds) {
-  const run = spawnSync('taskset', ['-c', '1', WSLOAD, '-P', String(port), ...args, '-d', String(seconds)], {
-    encoding: 'utf8',
-  });
-  if (run.status !== 0) throw new Error(`wsload failed: ${run.stderr}`);
-  const report = JSON.parse(run.stdout);
-  return report.messages ?? report.received;
-}
+requireWsload('instructions');
 
 /** Tells callgrind in process `pid` to dump; returns the instructions counted since the last dump. */
 function dump(pid, dir, before) {
@@ -118,25 +60,33 @@ function dump(pid, dir, before) {
 /** Instructions per message of server `name` in `workload`. */
 async function measure(name, workload) {
   const dir = mkdtempSync(path.join(tmpdir(), 'parley-icount-'));
-  const { child, port } = await startServer(SERVERS[name], dir);
+  const { child, port } = await startPinned([
+    'valgrind',
+    '--tool=callgrind',
+    '--instr-atstart=no',
+    `--callgrind-out-file=${dir}/cg.out`,
+    'node',
+    SERVERS[name],
+    'echo',
+    '0',
+  ]);
   try {
     // taskset and valgrind exec in place: the child's pid is the one callgrind counts in.
     const pid = child.pid;
-    load(port, workload.args, 2); // warm-up, not counted
+    load(port, workload, 2); // warm-up, not counted
     const seen = new Set();
     spawnSync('callgrind_control', ['-i', 'on', String(pid)]);
     dump(pid, dir, seen); // zero: what ran between the warm-up and now
-    const m1 = load(port, workload.args, secs);
+    const m1 = load(port, workload, secs);
     const i1 = dump(pid, dir, seen);
-    const m2 = load(port, workload.args, 3 * secs);
+    const m2 = load(port, workload, 3 * secs);
     const i2 = dump(pid, dir, seen);
     // wsload counts from the moment every connection is open; a run too short for that counts
     // nothing and leaves handshakes out of step between the two runs.
     if (m1 < 1000) throw new Error(`${name}: ${m1} messages in the first run; raise --secs`);
     return { messages: [m1, m2], instructions: [i1, i2], perMessage: (i2 - i1) / (m2 - m1) };
   } finally {
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
+    await stopPinned(child);
     rmSync(dir, { recursive: true, force: true });
   }
 }
