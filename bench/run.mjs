@@ -46,8 +46,9 @@ const LOAD_CPU = 1;
 const USAGE = `usage: node bench/run.mjs [options]
   --quick            fewer and shorter runs (a smoke check, about 2 minutes)
   --only a,c         workloads to run (a-i; default all; i: realtime, parley vs socket.io)
-  --servers LIST     servers to run: parley,ws,net,floor,uws (default all; uws only if it loads;
-                     floor: bench/servers/frame-floor.mjs, for (a), (b), (f));
+  --servers LIST     servers to run: parley,ws,net,floor,accept,uws (default all; uws only if it
+                     loads; floor: bench/servers/frame-floor.mjs, for (a), (b), (f); accept:
+                     bench/servers/net-accept.mjs, for (f));
                      for (i), parley runs parley/realtime and ws runs socket.io
   --reps N           repetitions per figure (default 5, quick 2; (e) and (h) use fewer)
   --json FILE        also write every run and median as JSON
@@ -113,7 +114,7 @@ if (opt['deflate-level'] !== undefined) {
 const ALL_WORKLOADS = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'];
 const only = opt.only ? opt.only.split(',').map((s) => s.trim().toLowerCase()) : ALL_WORKLOADS;
 for (const w of only) if (!ALL_WORKLOADS.includes(w)) fail(`--only: unknown workload "${w}"`);
-const ALL_SERVERS = ['parley', 'ws', 'net', 'floor', 'uws'];
+const ALL_SERVERS = ['parley', 'ws', 'net', 'floor', 'accept', 'uws'];
 const wanted = opt.servers ? opt.servers.split(',').map((s) => s.trim().toLowerCase()) : ALL_SERVERS;
 for (const s of wanted) if (!ALL_SERVERS.includes(s)) fail(`--servers: unknown server "${s}"`);
 
@@ -216,8 +217,10 @@ const SERVER_MODES = {
   parley: ['echo', 'deflate', 'broadcast', 'broadcast-api'],
   ws: ['echo', 'deflate', 'broadcast'],
   net: ['echo', 'broadcast', 'handshake'],
-  // the frame floor (frame-floor.mjs) runs for (a), (b) and (f) only: see runEcho, runConnect
+  // the frame floor (frame-floor.mjs) runs for (a), (b) and (f) only, net-accept.mjs for (f)
+  // only: see runEcho, runConnect
   floor: [],
+  accept: [],
   uws: ['echo', 'deflate', 'broadcast'],
   // (i): parley's Socket.IO-compatible server and socket.io, standing for parley and ws
   'parley-io': ['sio'],
@@ -240,7 +243,8 @@ let profileCount = 0;
 async function startServer(name, mode, { memory = false } = {}) {
   const key = `${name} ${mode}`;
   if (unavailable.has(key)) return null;
-  const script = path.join(REPO, 'bench', 'servers', `${name === 'floor' ? 'frame-floor' : name}.mjs`);
+  const file = { floor: 'frame-floor', accept: 'net-accept' }[name] ?? name;
+  const script = path.join(REPO, 'bench', 'servers', `${file}.mjs`);
   const flags = ['--expose-gc', ...(memory ? FIXED_YOUNG_GENERATION : [])];
   if (PROFILE_DIR && name === 'parley') {
     const file = `parley-${currentWorkload}-${mode}-${++profileCount}.cpuprofile`;
@@ -616,9 +620,12 @@ async function runConnect(names) {
       'handshake',
     )),
   ];
-  if (names.includes('floor')) {
-    const floor = await startServer('floor', 'echo');
-    if (floor) servers.push(floor);
+  // net-accept.mjs: parley's WebSocket on the raw net handshake, the most an accept path of
+  // parley's own on node:net could do
+  for (const name of ['floor', 'accept']) {
+    if (!names.includes(name)) continue;
+    const s = await startServer(name, 'echo');
+    if (s) servers.push(s);
   }
   const args = (secs) => ['-m', 'connect', '-c', 32, '-d', secs];
   const timeout = 120_000;

@@ -1,0 +1,52 @@
+// The most an accept path of parley's own on `node:net` could do for (f), with no HTTP parser: the
+// handshake of `net.mjs handshake` (the request head scanned for its Sec-WebSocket-Key, the 101
+// written, no header checked), then parley's WebSocket on the socket as WebSocketServer attaches
+// it (`setSocket`, a `message` and an `error` listener, kept in a set of clients until `close`).
+// A real accept path would parse and check the request and build the `req` that ws's API hands
+// to `connection` listeners on top of this. Not a usable server; bench/run.mjs runs it in (f)
+// only (`--servers accept`). Usage: node net-accept.mjs echo PORT (see common.mjs).
+import net from 'node:net';
+import { WebSocket } from '../../dist/src/index.js';
+import { parseServerArgs, ready, switchingProtocols, unsupported } from './common.mjs';
+
+const { mode, port } = parseServerArgs();
+if (mode !== 'echo') unsupported(`mode ${mode}`);
+const KEY = /\r\nsec-websocket-key:[ \t]*([^\r]*)/i;
+const EMPTY = Buffer.alloc(0);
+// What WebSocketServer hands every connection by default (src/node/server.ts, #plainSettings).
+const settings = {
+  maxPayload: 100 * 1024 * 1024,
+  maxFragments: 131_072,
+  skipUTF8Validation: false,
+  autoPong: true,
+  closeTimeout: 30_000,
+  deflate: null,
+};
+const clients = new Set();
+const noop = () => {};
+
+const server = net.createServer((socket) => {
+  socket.setNoDelay(true);
+  socket.on('error', noop);
+  let head = '';
+  const onData = (chunk) => {
+    head += chunk.latin1Slice(0, chunk.length);
+    if (!head.includes('\r\n\r\n')) {
+      if (head.length > 16384) socket.destroy();
+      return;
+    }
+    socket.off('data', onData);
+    socket.off('error', noop);
+    socket.write(switchingProtocols(KEY.exec(head)?.[1]?.trim() ?? ''));
+    const ws = new WebSocket(null);
+    ws.setSocket(socket, EMPTY, settings, '', '');
+    clients.add(ws);
+    ws.on('close', () => clients.delete(ws));
+    ws.on('error', noop);
+    ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
+  };
+  socket.on('data', onData);
+});
+server.listen({ host: '127.0.0.1', port, backlog: 4096 }, () => {
+  ready(server.address().port, () => clients.size, { engine: 'parley on node:net, no HTTP parser' });
+});
