@@ -5,7 +5,8 @@
 // hardly moves with what else the machine is doing. It counts JS heap objects only: not the
 // memory of Buffers' contents outside the heap, not the kernel's.
 //
-// Usage: node bench/allocations.mjs [--servers parley,ws,floor] [--workload a|b] [--secs 5]
+// Usage: node bench/allocations.mjs [--servers parley,ws,floor] [--workload a|b|f] [--secs 5]
+//        (f: bytes per handshake, wsload -m connect -c 32)
 //        node bench/allocations.mjs --servers parley-io,socket.io --workload i   (issue 5's events)
 // Needs .bench/wsload (node bench/run.mjs builds it). Each server runs pinned to CPU 0, wsload to
 // CPU 1; after a 2-second warm-up, sampling covers one wsload run of SECS seconds, whose opening
@@ -21,7 +22,7 @@ const { values: opt } = parseArgs({
   },
 });
 const workload = WORKLOADS[opt.workload];
-if (workload === undefined) throw new Error(`unknown workload ${opt.workload} (a, b or i)`);
+if (workload === undefined) throw new Error(`unknown workload ${opt.workload} (a, b, f or i)`);
 requireWsload('allocations');
 
 /** Waits until `lines` holds an ALLOC line; returns its report. */

@@ -26,6 +26,7 @@ export const WORKLOADS = {
     mode: 'echo',
   },
   b: { label: '(b) 256 conns x 1 x 32 B text', args: ['-c', '256', '-p', '1', '-s', '32'], mode: 'echo' },
+  f: { label: '(f) handshakes, 32 at a time', args: ['-m', 'connect', '-c', '32'], mode: 'echo' },
   i: {
     label: '(i) Socket.IO echo, 64 x 16 x 64 B events',
     args: ['-m', 'sio', '-c', '64', '-p', '16', '-s', '64'],
@@ -84,7 +85,7 @@ export function load(port, workload, seconds) {
   );
   if (run.status !== 0) throw new Error(`wsload failed: ${run.stderr}`);
   const report = JSON.parse(run.stdout);
-  return report.messages ?? report.received;
+  return report.messages ?? report.received ?? report.handshakes;
 }
 
 /** Stops a server started by {@link startPinned} and waits for it to exit. */
