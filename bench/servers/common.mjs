@@ -62,6 +62,27 @@ export function ready(port, countConnections, info = {}) {
  * servers that answer the handshake by hand (no checks of the request).
  * @param {string} key
  */
+const KEY = /\r\nsec-websocket-key:[ \t]*([^\r]*)/i;
+
+/**
+ * The handshake of the raw floors, with no HTTP parser: collects the request head from `socket`
+ * (destroying it past 16 KiB), stops reading it, and calls `onKey` with its Sec-WebSocket-Key
+ * ('' when there is none). Nothing else in the request is looked at.
+ */
+export function readUpgradeKey(socket, onKey) {
+  let head = '';
+  const onData = (chunk) => {
+    head += chunk.latin1Slice(0, chunk.length);
+    if (!head.includes('\r\n\r\n')) {
+      if (head.length > 16384) socket.destroy();
+      return;
+    }
+    socket.off('data', onData);
+    onKey(KEY.exec(head)?.[1]?.trim() ?? '');
+  };
+  socket.on('data', onData);
+}
+
 export function switchingProtocols(key) {
   const accept = createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
   return `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`;

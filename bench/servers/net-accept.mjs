@@ -7,11 +7,10 @@
 // only (`--servers accept`). Usage: node net-accept.mjs echo PORT (see common.mjs).
 import net from 'node:net';
 import { WebSocket } from '../../dist/src/index.js';
-import { parseServerArgs, ready, switchingProtocols, unsupported } from './common.mjs';
+import { parseServerArgs, readUpgradeKey, ready, switchingProtocols, unsupported } from './common.mjs';
 
 const { mode, port } = parseServerArgs();
 if (mode !== 'echo') unsupported(`mode ${mode}`);
-const KEY = /\r\nsec-websocket-key:[ \t]*([^\r]*)/i;
 const EMPTY = Buffer.alloc(0);
 // What WebSocketServer hands every connection by default (src/node/server.ts, #plainSettings).
 const settings = {
@@ -28,24 +27,16 @@ const noop = () => {};
 const server = net.createServer((socket) => {
   socket.setNoDelay(true);
   socket.on('error', noop);
-  let head = '';
-  const onData = (chunk) => {
-    head += chunk.latin1Slice(0, chunk.length);
-    if (!head.includes('\r\n\r\n')) {
-      if (head.length > 16384) socket.destroy();
-      return;
-    }
-    socket.off('data', onData);
+  readUpgradeKey(socket, (key) => {
     socket.off('error', noop);
-    socket.write(switchingProtocols(KEY.exec(head)?.[1]?.trim() ?? ''));
+    socket.write(switchingProtocols(key));
     const ws = new WebSocket(null);
     ws.setSocket(socket, EMPTY, settings, '', '');
     clients.add(ws);
     ws.on('close', () => clients.delete(ws));
     ws.on('error', noop);
     ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
-  };
-  socket.on('data', onData);
+  });
 });
 server.listen({ host: '127.0.0.1', port, backlog: 4096 }, () => {
   ready(server.address().port, () => clients.size, { engine: 'parley on node:net, no HTTP parser' });

@@ -8,7 +8,7 @@
 //             head scanned for its Sec-WebSocket-Key and answered with a 101; no checks, no
 //             framing after it (the connection is only held until the client closes it)
 import net from 'node:net';
-import { parseServerArgs, ready, switchingProtocols, unsupported } from './common.mjs';
+import { parseServerArgs, readUpgradeKey, ready, switchingProtocols, unsupported } from './common.mjs';
 
 const { mode, port } = parseServerArgs();
 const noop = () => {};
@@ -41,24 +41,14 @@ if (mode === 'echo') {
     });
   });
 } else if (mode === 'handshake') {
-  const KEY = /\r\nsec-websocket-key:[ \t]*([^\r]*)/i;
   server = net.createServer((socket) => {
     socket.setNoDelay(true);
     socket.on('error', noop);
-    let head = '';
-    const onData = (chunk) => {
-      head += chunk.latin1Slice(0, chunk.length);
-      if (!head.includes('\r\n\r\n')) {
-        if (head.length > 16384) socket.destroy();
-        return;
-      }
-      socket.off('data', onData);
+    readUpgradeKey(socket, (key) => {
       socket.resume();
-      const key = KEY.exec(head)?.[1]?.trim() ?? '';
       socket.write(switchingProtocols(key));
       socket.on('end', () => socket.end());
-    };
-    socket.on('data', onData);
+    });
   });
 } else unsupported(`mode ${mode} (raw TCP has no WebSocket extensions)`);
 
