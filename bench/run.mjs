@@ -604,6 +604,7 @@ function connectCap() {
     return Number.NaN;
   }
 }
+const CONNECT_CAP = connectCap();
 
 /** (f) handshakes per second: wsload -m connect (open, upgrade, close, again), 32 at a time. */
 async function runConnect(names) {
@@ -640,11 +641,12 @@ async function runConnect(names) {
     }
   }
   for (const s of servers) await s.stop();
-  const cap = connectCap();
-  const held = servers.filter((s) => median(results.f?.[s.name]?.map((x) => x.value) ?? []) >= 0.9 * cap);
+  const held = servers.filter(
+    (s) => median(results.f?.[s.name]?.map((x) => x.value) ?? []) >= 0.9 * CONNECT_CAP,
+  );
   if (held.length)
     notes.push(
-      `(f) ${held.map((s) => s.name).join(', ')} within 10% of the ${fmtNum(cap)} connections per second that the client's ports allow (net.ipv4.ip_local_port_range, TIME_WAIT reuse after 1 s): held by the ports, not by the server: compare per server CPU-second (a wider range raises the cap: sysctl -w net.ipv4.ip_local_port_range='1024 65535')`,
+      `(f) ${held.map((s) => s.name).join(', ')} within 10% of the ${fmtNum(CONNECT_CAP)} connections per second that the client's ports allow (net.ipv4.ip_local_port_range, TIME_WAIT reuse after 1 s): held by the ports, not by the server: compare per server CPU-second (a wider range raises the cap: sysctl -w net.ipv4.ip_local_port_range='1024 65535')`,
     );
 }
 
@@ -1038,7 +1040,7 @@ function machine() {
     srcDirty: dirty,
     pinned: canPin,
     nofile: NOFILE,
-    connectCap: connectCap(),
+    connectCap: CONNECT_CAP,
   };
 }
 

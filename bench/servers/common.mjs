@@ -57,11 +57,6 @@ export function ready(port, countConnections, info = {}) {
   rl.on('close', () => process.exit(0));
 }
 
-/**
- * The 101 response that accepts a WebSocket upgrade whose Sec-WebSocket-Key is `key`, for the floor
- * servers that answer the handshake by hand (no checks of the request).
- * @param {string} key
- */
 const KEY = /\r\nsec-websocket-key:[ \t]*([^\r]*)/i;
 
 /**
@@ -83,6 +78,11 @@ export function readUpgradeKey(socket, onKey) {
   socket.on('data', onData);
 }
 
+/**
+ * The 101 response that accepts a WebSocket upgrade whose Sec-WebSocket-Key is `key`, for the floor
+ * servers that answer the handshake by hand (no checks of the request).
+ * @param {string} key
+ */
 export function switchingProtocols(key) {
   const accept = createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
   return `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`;

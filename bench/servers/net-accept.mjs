@@ -7,6 +7,7 @@
 // only (`--servers accept`). Usage: node net-accept.mjs echo PORT (see common.mjs).
 import net from 'node:net';
 import { WebSocket } from '../../dist/src/index.js';
+import { Defaults } from '../../dist/src/protocol/constants.js';
 import { parseServerArgs, readUpgradeKey, ready, switchingProtocols, unsupported } from './common.mjs';
 
 const { mode, port } = parseServerArgs();
@@ -14,11 +15,11 @@ if (mode !== 'echo') unsupported(`mode ${mode}`);
 const EMPTY = Buffer.alloc(0);
 // What WebSocketServer hands every connection by default (src/node/server.ts, #plainSettings).
 const settings = {
-  maxPayload: 100 * 1024 * 1024,
-  maxFragments: 131_072,
+  maxPayload: Defaults.maxPayload,
+  maxFragments: Defaults.maxFragments,
   skipUTF8Validation: false,
   autoPong: true,
-  closeTimeout: 30_000,
+  closeTimeout: Defaults.closeTimeout,
   deflate: null,
 };
 const clients = new Set();
